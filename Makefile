@@ -1,0 +1,31 @@
+# Two entry points on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch is pinned to the local CPU build through constraints.txt (never a CUDA build).
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/adapteval: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/adapteval
+
+demo: setup
+	HF_HUB_OFFLINE=1 $(BIN)/adapteval demo
+
+test: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+bench: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/encode.py
+
+clean:
+	rm -rf $(VENV) adapteval-results .pytest_cache

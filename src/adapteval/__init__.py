@@ -1,0 +1,31 @@
+"""adapteval: does a pretrained model fit *your* tasks?
+
+Adapt candidate models to your labelled tasks (frozen probe, k-shot, ...), score them
+with confidence intervals, and summarise customizability and flexibility::
+
+    import adapteval
+    results = adapteval.run("suite.yaml")
+    results.to_pandas()
+"""
+
+from adapteval._env import apply_defaults
+
+apply_defaults()
+
+from adapteval._version import __version__  # noqa: E402
+from adapteval.api import results, run  # noqa: E402
+from adapteval.config import ModelSpec, StrategySpec, Suite, TaskSpec, load_suite  # noqa: E402
+from adapteval.errors import (  # noqa: E402
+    AdaptEvalError,
+    ConfigError,
+    DataError,
+    IncompatibleError,
+    ModelLoadError,
+)
+from adapteval.results import Results  # noqa: E402
+
+__all__ = [
+    "AdaptEvalError", "ConfigError", "DataError", "IncompatibleError", "ModelLoadError",
+    "ModelSpec", "Results", "StrategySpec", "Suite", "TaskSpec", "__version__", "load_suite",
+    "results", "run",
+]

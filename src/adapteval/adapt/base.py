@@ -1,0 +1,101 @@
+"""What every strategy shares: its registry, the cell context and its predictions."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from adapteval.data.task import Split, Task
+from adapteval.errors import ConfigError
+from adapteval.registry import Registry
+
+
+class Params(BaseModel):
+    """Base of strategy parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class CellContext:
+    """Everything a strategy needs to adapt one model to one task for one seed."""
+
+    task: Task
+    split: Split
+    model: Any
+    seed: int
+    embed: Callable[[list[str]], np.ndarray] | None = None
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Test-set predictions of one cell: E experiments (E=1 unless resampled)."""
+
+    y_true: np.ndarray  # (n,) class codes or targets
+    y_pred: np.ndarray  # (E, n)
+    proba: np.ndarray | None  # (E, n, C) for classification
+    rows: np.ndarray  # (n,) task row ids of the test items
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        arrays = {"y_true": self.y_true, "y_pred": self.y_pred, "rows": self.rows}
+        if self.proba is not None:
+            arrays["proba"] = self.proba.astype(np.float32)
+        np.savez_compressed(buf, **arrays, info=np.frombuffer(json.dumps(self.info).encode(), np.uint8))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Predictions:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            info = json.loads(z["info"].tobytes().decode())
+            proba = None
+            if "proba" in z.files:  # stored as float32: renormalise rows in float64
+                proba = z["proba"].astype(np.float64)
+                proba /= proba.sum(-1, keepdims=True)
+            return cls(z["y_true"], z["y_pred"], proba, z["rows"], info)
+
+
+class Strategy:
+    """Base class: subclasses set ``name``, ``Params`` and implement ``run``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[Params]] = Params
+    frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    @classmethod
+    def from_spec(cls, params: dict[str, Any], *, where: str) -> Strategy:
+        try:
+            return cls(cls.Params.model_validate(params))
+        except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            key = ".".join(map(str, e["loc"]))
+            if e["type"] == "extra_forbidden":
+                return_fix = f"valid parameters of {cls.name}: {', '.join(cls.Params.model_fields)}"
+                raise ConfigError(f"unknown parameter {key!r}", where=where, fix=return_fix) from None
+            raise ConfigError(
+                f"{key}: {e['msg'][0].lower()}{e['msg'][1:]}", where=where, value=e.get("input")
+            ) from None
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.params.model_dump()}
+
+    def supports(self, model_kind: str) -> bool:
+        return True
+
+    def run(self, ctx: CellContext) -> Predictions:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry("strategies", "strategy")

@@ -1,0 +1,78 @@
+"""Statistics over cells: seeds, tasks (flexibility) and paired gains (customizability).
+
+Inputs are ``Scored`` values (point value + bootstrap replicates). Averaging the
+replicates of several cells gives the bootstrap distribution of their mean, so every
+aggregate keeps a confidence interval over test items; the spread over seeds is
+reported separately as a standard deviation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from adapteval.metrics import Scored, interval
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    value: float
+    std: float  # over seeds (ddof=1), 0 for one seed
+    ci_low: float
+    ci_high: float
+    n_seeds: int
+    replicates: np.ndarray
+    spread: float = 0.0  # mean spread over k-shot experiments
+
+    def fmt(self, digits: int = 3, *, ci: bool = True, signed: bool = False) -> str:
+        sign = "+" if signed else ""
+        text = f"{self.value:{sign}.{digits}f}"
+        if self.n_seeds > 1:
+            text += f" ±{self.std:.{digits}f}"
+        if ci:
+            text += f" [{self.ci_low:{sign}.{digits}f}, {self.ci_high:{sign}.{digits}f}]"
+        return text
+
+
+def over_seeds(scores: list[Scored], confidence: float) -> Aggregate:
+    values = np.array([s.value for s in scores])
+    reps = np.mean([s.replicates for s in scores], axis=0)
+    lo, hi = interval(reps, confidence)
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    spread = float(np.mean([s.spread for s in scores]))
+    return Aggregate(float(values.mean()), std, lo, hi, len(values), reps, spread)
+
+
+def paired_difference(a: dict[int, Scored], b: dict[int, Scored], confidence: float) -> Aggregate | None:
+    """a − b over the seeds both have; replicates are paired (same test items per seed)."""
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    diffs = [
+        Scored(a[s].value - b[s].value, a[s].replicates - b[s].replicates) for s in seeds
+    ]
+    return over_seeds(diffs, confidence)
+
+
+@dataclass(frozen=True)
+class Flexibility:
+    p_avg: float
+    ci_low: float
+    ci_high: float
+    sigma_p: float  # population std of per-task scores
+    worst_task: str
+    worst_score: float
+    n_tasks: int
+
+
+def flexibility(per_task: dict[str, Aggregate], higher_is_better: bool, confidence: float) -> Flexibility:
+    names = list(per_task)
+    values = np.array([per_task[t].value for t in names])
+    reps = np.mean([per_task[t].replicates for t in names], axis=0)
+    lo, hi = interval(reps, confidence)
+    worst = int(values.argmin() if higher_is_better else values.argmax())
+    return Flexibility(
+        float(values.mean()), lo, hi, float(values.std(ddof=0)), names[worst],
+        float(values[worst]), len(names),
+    )

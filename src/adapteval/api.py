@@ -1,0 +1,90 @@
+"""The Python API: ``run`` a suite, read ``results`` back from a store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adapteval.config import Suite, load_suite, suite_from_dict
+from adapteval.execute import RunSummary, run_plan
+from adapteval.plan import Plan, build_plan
+from adapteval.progress import Reporter
+from adapteval.results import Labels, Results
+from adapteval.store import EmbeddingCache, ResultStore
+
+
+def as_suite(suite: str | Path | Suite | dict[str, Any]) -> Suite:
+    if isinstance(suite, Suite):
+        return suite
+    if isinstance(suite, dict):
+        return suite_from_dict(suite)
+    return load_suite(suite)
+
+
+def results_for(plan: Plan, store: ResultStore) -> Results:
+    labels = {
+        c.key: Labels(c.model.label, c.task.name, c.strategy.name, c.seed) for c in plan.cells
+    }
+    rows = store.rows(labels)
+    return Results(
+        rows,
+        labels=labels,
+        metrics=plan.suite.metrics,
+        bootstrap=plan.suite.bootstrap,
+        order={
+            "model": [m.label for m in plan.models],
+            "task": [t.name for t in plan.tasks],
+            "strategy": [s.name for s in plan.strategies],
+        },
+    )
+
+
+def run(
+    suite: str | Path | Suite | dict[str, Any],
+    *,
+    output_dir: str | Path | None = None,
+    reporter: Reporter | None = None,
+) -> Results:
+    """Run every cell of a suite that the store does not have yet; return all its results.
+
+    >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
+    >>> results.to_pandas().head()                                    # doctest: +SKIP
+    """
+    results, _ = run_with_summary(suite, output_dir=output_dir, reporter=reporter)
+    return results
+
+
+def run_with_summary(
+    suite: str | Path | Suite | dict[str, Any],
+    *,
+    output_dir: str | Path | None = None,
+    reporter: Reporter | None = None,
+) -> tuple[Results, RunSummary]:
+    s = as_suite(suite)
+    plan = build_plan(s)
+    out = Path(output_dir) if output_dir is not None else s.output_path
+    store = ResultStore(out)
+    cache = EmbeddingCache(out / "cache")
+    try:
+        summary = run_plan(plan, store, cache, reporter or Reporter())
+        return results_for(plan, store), summary
+    finally:
+        cache.close()
+        store.close()
+
+
+def results(source: str | Path | Suite) -> Results:
+    """Results already in a store: a store folder/file, or a suite (its cells only)."""
+    if isinstance(source, Suite) or str(source).endswith((".yaml", ".yml")):
+        s = as_suite(source)
+        plan = build_plan(s)
+        store = ResultStore(s.output_path)
+        try:
+            return results_for(plan, store)
+        finally:
+            store.close()
+    store = ResultStore(source)
+    try:
+        return Results(store.rows())
+    finally:
+        store.close()

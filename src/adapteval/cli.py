@@ -1,0 +1,224 @@
+"""The ``adapteval`` command line.
+
+Exit codes: 0 ok, 2 bad input (one line on stderr naming what, where, the value and the
+fix), 1 internal error (``--debug`` shows the traceback), 130 interrupted (finished
+cells are kept; rerun to resume).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from adapteval._env import apply_defaults
+
+apply_defaults()
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Does a pretrained model fit your tasks? Adapt, evaluate and summarise.",
+)
+out = Console(width=None if Console().is_terminal else 120)
+err = Console(stderr=True)
+STATE = {"debug": False}
+
+
+def _fail(exc: BaseException) -> None:
+    from adapteval.errors import AdaptEvalError
+
+    if STATE["debug"]:
+        raise exc
+    if isinstance(exc, AdaptEvalError):
+        err.print(f"[bold red]{exc.kind}:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if isinstance(exc, KeyboardInterrupt):
+        err.print("interrupted: finished cells are kept in the store; rerun to resume")
+        raise typer.Exit(130)
+    line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    err.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {line} "
+        "(rerun with --debug for the traceback)", highlight=False, soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    allow_download: Annotated[
+        bool, typer.Option("--allow-download", help="let hub ids not in the cache download")
+    ] = False,
+) -> None:
+    STATE["debug"] = debug
+    if allow_download:
+        os.environ["ADAPTEVAL_ALLOW_DOWNLOAD"] = "1"
+
+
+def _print_results(results) -> None:
+    from adapteval.tables import all_tables
+
+    tables = all_tables(results)
+    if not tables:
+        out.print("no results in the store yet")
+    for t in tables:
+        out.print(t)
+        out.print()
+
+
+def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
+    from adapteval.api import run_with_summary
+    from adapteval.progress import Reporter, RichReporter
+
+    reporter = Reporter() if quiet or not err.is_terminal and not os.environ.get(
+        "ADAPTEVAL_PROGRESS") else RichReporter(err)
+    results, summary = run_with_summary(suite_path, output_dir=output_dir, reporter=reporter)
+    err.print(
+        f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
+        f"({summary.seconds:.1f} s)", highlight=False,
+    )
+    _print_results(results)
+
+
+@app.command()
+def run(
+    suite: Annotated[Path, typer.Argument(help="suite YAML file")],
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-o", help="store folder (default: the suite's)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+) -> None:
+    """Run a suite: every cell not yet in the store, then print the tables."""
+    try:
+        _run(suite, output_dir, quiet)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o")] = Path("adapteval-results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Run the bundled offline demo (all-MiniLM-L6-v2 vs baselines on four real tasks)."""
+    try:
+        suite_file = resources.files("adapteval") / "suites" / "demo.yaml"
+        with resources.as_file(suite_file) as path:
+            _run(path, output_dir, quiet)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def results(
+    source: Annotated[
+        Path, typer.Argument(help="a store folder or file, or a suite YAML (its cells only)")
+    ] = Path("adapteval-results"),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Show what is in the store."""
+    from adapteval.api import results as load_results
+    from adapteval.errors import StoreError
+
+    try:
+        if not source.exists():
+            raise StoreError(
+                "no store here", where=str(source),
+                fix="run a suite first, or pass the store folder / suite file",
+            )
+        res = load_results(source)
+        if fmt is Format.table:
+            _print_results(res)
+        elif fmt is Format.csv:
+            sys.stdout.write(res.to_pandas().drop(columns=["key"]).to_csv(index=False))
+        else:
+            sys.stdout.write(res.to_pandas().to_json(orient="records", indent=1) + "\n")
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+@app.command()
+def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> None:
+    """Check a suite (schema, models, data, metrics) without running anything."""
+    from adapteval.api import as_suite
+    from adapteval.plan import build_plan
+
+    try:
+        plan = build_plan(as_suite(suite))
+        out.print(
+            f"ok: {len(plan.models)} models × {len(plan.tasks)} tasks × "
+            f"{len(plan.strategies)} strategies × {len(plan.suite.seeds)} seeds = "
+            f"{len(plan.cells)} cells"
+        )
+        for note in plan.skipped:
+            out.print(f"  skipped: {note}")
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+class Kind(str, Enum):
+    models = "models"
+    tasks = "tasks"
+    strategies = "strategies"
+    metrics = "metrics"
+
+
+@app.command("list")
+def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
+    """List short model names, bundled tasks, strategies or metrics."""
+    from rich.table import Table
+
+    table = Table(box=None)
+    if kind is Kind.models:
+        from adapteval.models.catalog import CATALOG
+
+        table.add_column("name")
+        table.add_column("kind")
+        table.add_column("description")
+        for e in CATALOG.values():
+            table.add_row(e.name, e.kind, e.description)
+    elif kind is Kind.tasks:
+        from adapteval.data.bundled import BUNDLED
+
+        table.add_column("bundled task")
+        table.add_column("description")
+        for t in BUNDLED.values():
+            table.add_row(t.name, t.description)
+    elif kind is Kind.strategies:
+        from adapteval.adapt import STRATEGIES
+
+        table.add_column("strategy")
+        table.add_column("parameters")
+        table.add_column("description")
+        for name in STRATEGIES.names():
+            cls = STRATEGIES.get(name)
+            table.add_row(name, ", ".join(cls.Params.model_fields), cls.description)
+    else:
+        from adapteval.metrics import METRICS
+
+        table.add_column("metric")
+        table.add_column("tasks")
+        table.add_column("better")
+        table.add_column("description")
+        for name in METRICS.names():
+            m = METRICS.get(name)
+            table.add_row(name, m.task, "higher" if m.higher_is_better else "lower", m.description)
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,276 @@
+"""The suite: what to evaluate, validated before any work starts.
+
+A suite is YAML (or a ``Suite`` built in Python). Unknown keys are rejected, and every
+problem is reported as one line naming the file, the field, the bad value and the
+valid options::
+
+    suite.yaml: tasks[0].format: input should be 'auto', 'csv', 'tsv', ... (got 'xlsx')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from adapteval.errors import ConfigError
+
+TaskType = Literal["auto", "binary", "multiclass", "regression"]
+Format = Literal["auto", "csv", "tsv", "jsonl", "parquet", "hf"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """One candidate model. A plain string in YAML means ``{source: <string>}``."""
+
+    source: str = Field(min_length=1, description="short name, local directory or hub id")
+    name: str | None = Field(default=None, description="label in tables; defaults to source")
+    kind: Literal["auto", "hf", "majority", "tfidf"] = "auto"
+    revision: str | None = None
+    pooling: Literal["auto", "mean", "cls", "max"] = "auto"
+    normalize: bool | None = Field(default=None, description="None: as the model folder says")
+    max_length: int | None = Field(default=None, gt=0, le=8192)
+    batch_size: int = Field(default=32, gt=0, le=4096)
+    trust_remote_code: bool = False
+    allow_pickle: bool = Field(default=False, description="allow pickled (.bin) weights")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.source
+
+
+class TaskSpec(_Strict):
+    """One labelled dataset. A plain string in YAML names a bundled task."""
+
+    name: str = Field(min_length=1)
+    bundled: str | None = None
+    path: str | None = None
+    files: dict[Literal["train", "validation", "test"], str] | None = None
+    format: Format = "auto"
+    encoding: str = "utf-8"
+    header: bool = True
+    columns: list[str] | None = Field(default=None, description="names for a headerless file")
+    quoting: bool = Field(default=True, description="false: quotes are ordinary characters")
+    text: str = "text"
+    text_pair: str | None = None
+    label: str = "label"
+    type: TaskType = "auto"
+    domain: str | None = None
+    group: str | None = None
+    id: str | None = Field(default=None, description="column of unique item ids")
+    split_column: str | None = None
+    test_size: float = Field(default=0.25, gt=0.0, lt=1.0)
+    split_seed: int | None = Field(
+        default=None, description="fixed seed for the train/test split; default: the cell seed"
+    )
+    max_train: int | None = Field(default=None, gt=0)
+    max_test: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskSpec:
+        given = [k for k in ("bundled", "path", "files") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of bundled, path or files"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.files is not None and "test" not in self.files:
+            raise ValueError("files needs a 'test' entry (and usually 'train')")
+        return self
+
+
+class StrategySpec(_Strict):
+    """An adaptation strategy and its parameters. A plain string means no parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class BootstrapSpec(_Strict):
+    n_resamples: int = Field(default=1000, ge=100, le=100_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    seed: int = 0
+
+
+class Suite(_Strict):
+    """A whole evaluation: models × tasks × strategies × seeds."""
+
+    name: str = "suite"
+    models: list[ModelSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1)
+    strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="probe")])
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    metrics: list[str] | None = Field(default=None, description="default: all that apply")
+    baselines: list[Literal["majority", "tfidf"]] = Field(
+        default_factory=lambda: ["majority", "tfidf"]
+    )
+    output_dir: str = "adapteval-results"
+    bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str = PrivateAttr(default="<suite>")
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"source": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _task_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v, "bundled": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _strategy_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("seeds must be distinct")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Suite:
+        for field, names in (
+            ("models", [m.label for m in self.models]),
+            ("tasks", [t.name for t in self.tasks]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{field}: names must be unique; {dupes[0]!r} appears twice")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that relative paths in the suite are resolved against."""
+        return self._base_dir
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    @property
+    def output_path(self) -> Path:
+        return self.resolve(self.output_dir)
+
+    def with_base(self, base_dir: Path, source: str) -> Suite:
+        self._base_dir = base_dir
+        self._source = source
+        return self
+
+
+def _loc(loc: tuple[Any, ...], data: Any) -> str:
+    """Render a pydantic location as ``tasks[1].format`` (with the task's name if known)."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label = ""
+            if isinstance(node, list) and 0 <= part < len(node) and isinstance(node[part], dict):
+                nm = node[part].get("name") or node[part].get("source")
+                label = f" ({nm})" if isinstance(nm, str) else ""
+            out += f"[{part}]{label}"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+        elif part in ("function-after", "function-before") or "[" in str(part):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "suite"
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> str:
+    parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec}.get(
+        str(loc[0]) if len(loc) > 1 else "", Suite
+    )
+    return ", ".join(parent.model_fields)
+
+
+def validation_error(err: ValidationError, source: str, data: Any) -> ConfigError:
+    first = err.errors(include_url=False)[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function")))
+    where = f"{source}: {_loc(loc, data)}"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        return ConfigError(
+            f"unknown key {loc[-1]!r}", where=where, fix=f"valid keys: {_valid_keys(loc)}"
+        )
+    if first["type"] == "missing":
+        return ConfigError("required field is missing", where=where, fix="add it to the suite")
+    msg = msg[0].lower() + msg[1:]
+    if msg.startswith("value error, "):
+        msg = msg[len("value error, ") :]
+    value = first.get("input")
+    if isinstance(value, dict | list):
+        value = None
+    return ConfigError(msg, where=where, value=value)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file; paths inside it are relative to the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(
+            "suite file not found", where=str(p), fix="check the path (adapteval list tasks "
+            "shows bundled tasks; `adapteval demo` runs the bundled suite)",
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"suite file is not UTF-8 (byte {exc.start})", where=str(p), fix="save it as UTF-8"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"YAML syntax error: {problem}", where=where, fix="check indentation and quoting there"
+        ) from None
+    return suite_from_dict(data, source=str(p), base_dir=p.resolve().parent)
+
+
+def suite_from_dict(data: Any, *, source: str = "<suite>", base_dir: Path | None = None) -> Suite:
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "a suite must be a mapping with at least 'models' and 'tasks'",
+            where=source,
+            value=type(data).__name__ if data is not None else "empty file",
+        )
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err, source, data) from None
+    return suite.with_base(base_dir or Path.cwd(), source)

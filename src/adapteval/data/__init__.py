@@ -1,0 +1,1 @@
+"""Datasets: readers, task loading and splits, bundled demo data."""

@@ -1,0 +1,46 @@
+"""Bundled demo tasks: small attributed slices of public datasets (see ATTRIBUTION.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapteval.config import TaskSpec
+from adapteval.errors import ConfigError
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BundledTask:
+    name: str
+    file: str
+    description: str
+    domain: str | None = None
+
+
+BUNDLED: dict[str, BundledTask] = {
+    t.name: t
+    for t in (
+        BundledTask("sentiment-amazon", "sentiment-amazon.csv",
+                    "binary sentiment, Amazon product reviews (500)", "domain"),
+        BundledTask("sentiment-imdb", "sentiment-imdb.csv",
+                    "binary sentiment, IMDb movie reviews (500)", "domain"),
+        BundledTask("sentiment-yelp", "sentiment-yelp.csv",
+                    "binary sentiment, Yelp restaurant reviews (500)", "domain"),
+        BundledTask("sms-spam", "sms-spam.csv", "binary ham/spam SMS, imbalanced (1000)"),
+    )
+}
+
+
+def resolve(spec: TaskSpec, *, where: str) -> tuple[TaskSpec, Path]:
+    """Turn ``bundled: NAME`` into a spec that reads the shipped file."""
+    entry = BUNDLED.get(spec.bundled or "")
+    if entry is None:
+        raise ConfigError(
+            f"unknown bundled task {spec.bundled!r}", where=where,
+            fix=f"bundled tasks: {', '.join(BUNDLED)} (or give path: to your own file)",
+        )
+    update = {"bundled": None, "path": entry.file, "format": "csv", "text": "text",
+              "label": "label", "domain": spec.domain or entry.domain}
+    return spec.model_copy(update=update), HERE

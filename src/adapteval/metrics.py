@@ -1,0 +1,190 @@
+"""Metrics: scikit-learn/scipy point values plus vectorised bootstrap replicates.
+
+Each ``Metric`` has a reference ``compute`` (the scikit-learn or scipy function) and a
+``replicates`` function that evaluates the same formula on B bootstrap resamples of
+the test items at once. Resamples depend only on the bootstrap seed and the number of
+test items, so two cells scored on the same test set are resampled identically and
+their differences are paired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from sklearn import metrics as skm
+
+from adapteval.registry import Registry
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    task: str  # classification | regression
+    higher_is_better: bool
+    needs_proba: bool
+    description: str
+    compute: Callable[..., float]
+    replicates: Callable[..., Array]
+
+    def applies_to(self, task_type: str) -> bool:
+        return (self.task == "regression") == (task_type == "regression")
+
+
+METRICS: Registry[Metric] = Registry("metrics", "metric")
+
+
+def _confusions(y: Array, pred: Array, idx: Array, k: int) -> Array:
+    """Confusion matrices (B, k, k) of every resample; rows true, columns predicted."""
+    b = idx.shape[0]
+    flat = (y[idx] * k + pred[idx]) + (np.arange(b)[:, None] * (k * k))
+    return np.bincount(flat.ravel(), minlength=b * k * k).reshape(b, k, k)
+
+
+def _acc_rep(y, pred, proba, idx, k):
+    return np.trace(_confusions(y, pred, idx, k), axis1=1, axis2=2) / idx.shape[1]
+
+
+def _f1_rep(y, pred, proba, idx, k):
+    c = _confusions(y, pred, idx, k).astype(np.float64)
+    tp = np.diagonal(c, axis1=1, axis2=2)
+    true_n, pred_n = c.sum(2), c.sum(1)
+    denom = true_n + pred_n
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    present = denom > 0  # labels seen in y_true or y_pred, as scikit-learn averages them
+    return (f1 * present).sum(1) / present.sum(1)
+
+
+def _mcc_rep(y, pred, proba, idx, k):
+    c = _confusions(y, pred, idx, k).astype(np.float64)
+    t, p = c.sum(2), c.sum(1)
+    n = c.sum((1, 2))
+    correct = np.trace(c, axis1=1, axis2=2)
+    cov_tp = correct * n - (t * p).sum(1)
+    cov_pp = n**2 - (p * p).sum(1)
+    cov_tt = n**2 - (t * t).sum(1)
+    denom = np.sqrt(cov_tt * cov_pp)
+    return np.divide(cov_tp, denom, out=np.zeros_like(cov_tp), where=denom > 0)
+
+
+def _item_log_loss(y: Array, proba: Array) -> Array:
+    eps = np.finfo(proba.dtype).eps
+    p = np.clip(proba.astype(np.float64), eps, 1 - eps)
+    p = p / p.sum(1, keepdims=True)
+    return -np.log(p[np.arange(len(y)), y])
+
+
+def _log_loss_rep(y, pred, proba, idx, k):
+    return _item_log_loss(y, proba)[idx].mean(1)
+
+
+def _log_loss(y, pred, proba, k):
+    return skm.log_loss(y, proba, labels=np.arange(k))
+
+
+def _mse_rep(y, pred, proba, idx):
+    return ((y - pred) ** 2)[idx].mean(1)
+
+
+def _mae_rep(y, pred, proba, idx):
+    return np.abs(y - pred)[idx].mean(1)
+
+
+def _r2_rep(y, pred, proba, idx):
+    yy = y[idx]
+    ss_res = ((yy - pred[idx]) ** 2).sum(1)
+    ss_tot = ((yy - yy.mean(1, keepdims=True)) ** 2).sum(1)
+    return 1 - np.divide(ss_res, ss_tot, out=np.full_like(ss_res, np.nan), where=ss_tot > 0)
+
+
+def _spearman_rep(y, pred, proba, idx):
+    a = stats.rankdata(y[idx], axis=1)
+    b = stats.rankdata(pred[idx], axis=1)
+    a -= a.mean(1, keepdims=True)
+    b -= b.mean(1, keepdims=True)
+    denom = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    return np.divide((a * b).sum(1), denom, out=np.full(len(a), np.nan), where=denom > 0)
+
+
+for _m in (
+    Metric("accuracy", "classification", True, False, "fraction of items predicted correctly",
+           lambda y, p, pr, k: skm.accuracy_score(y, p), _acc_rep),
+    Metric("macro_f1", "classification", True, False, "F1 averaged over classes (unweighted)",
+           lambda y, p, pr, k: skm.f1_score(y, p, average="macro"), _f1_rep),
+    Metric("mcc", "classification", True, False, "Matthews correlation coefficient",
+           lambda y, p, pr, k: skm.matthews_corrcoef(y, p), _mcc_rep),
+    Metric("log_loss", "classification", False, True, "cross-entropy of predicted probabilities",
+           _log_loss, _log_loss_rep),
+    Metric("spearman", "regression", True, False, "Spearman rank correlation",
+           lambda y, p, pr: float(stats.spearmanr(y, p).statistic), _spearman_rep),
+    Metric("r2", "regression", True, False, "coefficient of determination",
+           lambda y, p, pr: skm.r2_score(y, p), _r2_rep),
+    Metric("mse", "regression", False, False, "mean squared error",
+           lambda y, p, pr: skm.mean_squared_error(y, p), _mse_rep),
+    Metric("mae", "regression", False, False, "mean absolute error",
+           lambda y, p, pr: skm.mean_absolute_error(y, p), _mae_rep),
+):
+    METRICS.register(_m.name, _m)
+
+CLASSIFICATION_DEFAULT = ["accuracy", "macro_f1", "mcc", "log_loss"]
+REGRESSION_DEFAULT = ["spearman", "r2", "mse", "mae"]
+
+
+def metrics_for(task_type: str, requested: list[str] | None) -> list[Metric]:
+    """The requested metrics that apply to a task type, in order (defaults if none asked)."""
+    if requested is None:
+        names = REGRESSION_DEFAULT if task_type == "regression" else CLASSIFICATION_DEFAULT
+    else:
+        names = requested
+    return [m for m in (METRICS.get(n) for n in names) if m.applies_to(task_type)]
+
+
+def bootstrap_indices(n: int, n_resamples: int, seed: int) -> Array:
+    """Resample indices (B, n); the same for every cell with the same n and seed."""
+    rng = np.random.default_rng([seed, n])
+    return rng.integers(0, n, size=(n_resamples, n), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A metric on one cell: point value, bootstrap replicates and spread over experiments."""
+
+    value: float
+    replicates: Array
+    spread: float = 0.0  # std over k-shot experiments (0 for single-fit strategies)
+
+
+def score(
+    metric: Metric,
+    *,
+    y_true: Array,
+    y_pred: Array,
+    proba: Array | None,
+    n_classes: int | None,
+    idx: Array,
+) -> Scored:
+    """Score predictions of shape (E, n) (E experiments); value and replicates average over E."""
+    values, reps = [], []
+    for e in range(y_pred.shape[0]):
+        pr = proba[e] if proba is not None else None
+        if metric.task == "classification":
+            values.append(float(metric.compute(y_true, y_pred[e], pr, n_classes)))
+            reps.append(metric.replicates(y_true, y_pred[e], pr, idx, n_classes))
+        else:
+            values.append(float(metric.compute(y_true, y_pred[e], pr)))
+            reps.append(metric.replicates(y_true, y_pred[e], pr, idx))
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return Scored(float(np.mean(values)), np.mean(reps, axis=0), spread)
+
+
+def interval(replicates: Array, confidence: float) -> tuple[float, float]:
+    alpha = (1 - confidence) / 2
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(finite, [alpha, 1 - alpha])
+    return float(lo), float(hi)

@@ -1,0 +1,232 @@
+"""Hugging Face encoders: local folders, catalog short names or hub ids.
+
+sentence-transformers folders keep their pooling (``1_Pooling/config.json``),
+normalisation (a ``Normalize`` module) and ``max_seq_length``. Remote code is off unless
+the suite opts in; safetensors weights are used, and pickled ``.bin`` weights are
+refused unless ``allow_pickle: true`` (and then loaded with ``weights_only``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from adapteval._env import downloads_allowed, silence_libraries
+from adapteval.config import ModelSpec
+from adapteval.errors import ModelLoadError
+from adapteval.models.catalog import CATALOG, lookup
+from adapteval.models.fingerprint import folder_fingerprint
+
+SAFE_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors", "1_Pooling/*", "2_Normalize/*"]
+
+
+@dataclass(frozen=True)
+class Pooling:
+    mode: str  # mean | cls | max
+    normalize: bool
+    max_length: int
+
+
+def _looks_like_path(source: str) -> bool:
+    return source.startswith((".", "/", "~")) or source.count("/") > 1
+
+
+def resolve_model_dir(spec: ModelSpec, base_dir: Path, *, where: str = "") -> Path:
+    """Find the folder holding a model's files, without touching the network unless allowed."""
+    entry = lookup(spec.source)
+    if entry is not None and entry.locate is not None:
+        return entry.path()
+    local = Path(spec.source).expanduser()
+    local = local if local.is_absolute() else base_dir / local
+    if local.is_dir():
+        return local
+    if _looks_like_path(spec.source) or local.suffix:
+        raise ModelLoadError(
+            "model folder not found", where=where, value=spec.source,
+            fix=f"give an existing folder, a hub id, or a short name ({', '.join(CATALOG)})",
+        )
+    from huggingface_hub import snapshot_download
+
+    patterns = SAFE_PATTERNS + (["*.bin"] if spec.allow_pickle else [])
+    try:
+        return Path(
+            snapshot_download(
+                spec.source, revision=spec.revision, local_files_only=True, allow_patterns=patterns
+            )
+        )
+    except Exception:
+        if not downloads_allowed():
+            raise ModelLoadError(
+                "unknown model: not a short name, a local folder or in the Hugging Face cache, "
+                "and downloads are off",
+                where=where, value=spec.source,
+                fix=f"use a short name ({', '.join(CATALOG)}), a local folder, or run with "
+                "--allow-download on a connected machine",
+            ) from None
+    try:
+        return Path(
+            snapshot_download(
+                spec.source, revision=spec.revision, allow_patterns=patterns, etag_timeout=5
+            )
+        )
+    except Exception as exc:
+        raise ModelLoadError(
+            f"could not download model ({type(exc).__name__})", where=where, value=spec.source,
+            fix="check the hub id and revision, and the network",
+        ) from None
+
+
+def read_pooling(folder: Path, spec: ModelSpec, config_max: int | None) -> Pooling:
+    """Pooling as the sentence-transformers folder says, overridden by the spec."""
+    mode, normalize, max_length = "mean", False, None
+    modules_file = folder / "modules.json"
+    if modules_file.is_file():
+        modules = json.loads(modules_file.read_text())
+        for module in modules:
+            kind = module.get("type", "")
+            if kind.endswith("Pooling"):
+                cfg = json.loads((folder / module["path"] / "config.json").read_text())
+                if cfg.get("pooling_mode_cls_token"):
+                    mode = "cls"
+                elif cfg.get("pooling_mode_max_tokens"):
+                    mode = "max"
+            elif kind.endswith("Normalize"):
+                normalize = True
+        st_cfg = folder / "sentence_bert_config.json"
+        if st_cfg.is_file():
+            max_length = json.loads(st_cfg.read_text()).get("max_seq_length")
+    if spec.pooling != "auto":
+        mode = spec.pooling
+    if spec.normalize is not None:
+        normalize = spec.normalize
+    max_length = spec.max_length or max_length or min(config_max or 512, 512)
+    return Pooling(mode, normalize, int(max_length))
+
+
+def weight_format(folder: Path, spec: ModelSpec, *, where: str = "") -> bool:
+    """Return whether to use safetensors; refuse pickled weights unless allowed."""
+    if any(folder.glob("*.safetensors")):
+        return True
+    if any(folder.glob("*.bin")) or any(folder.glob("*.pt")):
+        if not spec.allow_pickle:
+            raise ModelLoadError(
+                "model has only pickled weights (.bin), which can run arbitrary code when loaded",
+                where=where, value=str(folder),
+                fix="convert it to safetensors, or set allow_pickle: true if you trust its source",
+            )
+        return False
+    raise ModelLoadError(
+        "no weights found in model folder", where=where, value=str(folder),
+        fix="the folder needs model.safetensors (or pytorch_model.bin with allow_pickle: true)",
+    )
+
+
+class HFEncoder:
+    """A frozen transformer encoder with sentence-transformers style pooling."""
+
+    kind = "hf"
+    pretrained = True
+
+    def __init__(self, spec: ModelSpec, folder: Path, *, where: str = "") -> None:
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        silence_libraries()
+        self.spec = spec
+        self.folder = folder
+        use_safetensors = weight_format(folder, spec, where=where)
+        try:
+            config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                folder, trust_remote_code=spec.trust_remote_code
+            )
+            self.model = AutoModel.from_pretrained(
+                folder,
+                config=config,
+                trust_remote_code=spec.trust_remote_code,
+                use_safetensors=use_safetensors,
+            )
+        except ModelLoadError:
+            raise
+        except ValueError as exc:
+            if "trust_remote_code" in str(exc):
+                raise ModelLoadError(
+                    "model needs custom code from its folder, which is off by default",
+                    where=where, value=spec.source,
+                    fix="set trust_remote_code: true only if you trust its source",
+                ) from None
+            raise ModelLoadError(
+                f"cannot load model: {str(exc).splitlines()[0]}", where=where, value=str(folder)
+            ) from None
+        except OSError as exc:
+            raise ModelLoadError(
+                f"cannot load model: {str(exc).splitlines()[0]}", where=where, value=str(folder),
+                fix="the folder needs config.json, tokenizer files and weights",
+            ) from None
+        self.model.eval()
+        self.pooling = read_pooling(folder, spec, getattr(config, "max_position_embeddings", None))
+        self.dim = int(config.hidden_size)
+        self._torch = torch
+
+    def tokenize(self, texts: list[str]) -> dict[str, list[list[int]]]:
+        enc = self.tokenizer(
+            texts, truncation=True, max_length=self.pooling.max_length, padding=False
+        )
+        return {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def length_sorted_batches(self, texts: list[str], batch_size: int):
+        """Yield (indices, padded tensors); longest batches first, padding only to each batch."""
+        torch = self._torch
+        enc = self.tokenize(texts)
+        lengths = np.fromiter((len(ids) for ids in enc["input_ids"]), dtype=np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        pad_id = self.tokenizer.pad_token_id or 0
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            width = int(lengths[idx].max())
+            batch = {}
+            for key, rows in enc.items():
+                arr = np.full((len(idx), width), pad_id if key == "input_ids" else 0, np.int64)
+                for r, i in enumerate(idx):
+                    arr[r, : lengths[i]] = rows[i]
+                batch[key] = torch.from_numpy(arr)
+            yield idx, batch
+
+    def pool(self, hidden, mask):
+        torch = self._torch
+        if self.pooling.mode == "cls":
+            out = hidden[:, 0]
+        elif self.pooling.mode == "max":
+            out = hidden.masked_fill(~mask.bool().unsqueeze(-1), -1e9).max(dim=1).values
+        else:
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            out = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        if self.pooling.normalize:
+            out = torch.nn.functional.normalize(out, p=2, dim=1)
+        return out
+
+    def encode(
+        self,
+        texts: list[str],
+        *,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed texts (float32, one row per text, in input order)."""
+        torch = self._torch
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for idx, batch in self.length_sorted_batches(texts, batch_size or self.spec.batch_size):
+                hidden = self.model(**batch).last_hidden_state
+                out[idx] = self.pool(hidden, batch["attention_mask"]).float().numpy()
+                if progress is not None:
+                    progress(len(idx))
+        return out
+
+
+def hf_fingerprint(folder: Path) -> str:
+    return folder_fingerprint(folder)

@@ -1,0 +1,143 @@
+"""From a validated suite to a plan: resolved models, loaded tasks and keyed cells.
+
+Everything that can be wrong with the input is found here, before any model runs: an
+unknown metric or strategy, bad strategy parameters, a missing model, unreadable data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapteval._version import __version__
+from adapteval.adapt import STRATEGIES, Strategy
+from adapteval.config import ModelSpec, Suite
+from adapteval.data.task import Task, load_task
+from adapteval.errors import ConfigError, IncompatibleError
+from adapteval.metrics import METRICS, metrics_for
+from adapteval.models.baselines import BASELINES
+from adapteval.models.catalog import lookup
+from adapteval.store import content_key
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model resolved to its files and fingerprint, not yet loaded."""
+
+    label: str
+    spec: ModelSpec
+    kind: str
+    folder: Path | None
+    fingerprint: str
+
+    @property
+    def key(self) -> str:
+        """Identity of the features: weights plus every setting that changes them."""
+        s = self.spec
+        return content_key(
+            {"fp": self.fingerprint, "kind": self.kind, "pooling": s.pooling,
+             "normalize": s.normalize, "max_length": s.max_length}
+        )
+
+    @property
+    def pretrained(self) -> bool:
+        return self.kind not in BASELINES
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    model: ModelRef
+    task: Task
+    strategy: Strategy
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.model.label} · {self.task.name} · {self.strategy.name} · seed {self.seed}"
+
+
+@dataclass
+class Plan:
+    suite: Suite
+    models: list[ModelRef]
+    tasks: list[Task]
+    strategies: list[Strategy]
+    cells: list[Cell]
+    skipped: list[str] = field(default_factory=list)
+
+
+def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
+    kind = spec.kind
+    if kind == "auto":
+        entry = lookup(spec.source)
+        kind = entry.kind if entry is not None else "hf"
+    if kind in BASELINES:
+        return ModelRef(spec.label, spec, kind, None, f"{kind}-baseline-v1")
+    from adapteval.models.hf import hf_fingerprint, resolve_model_dir, weight_format
+
+    folder = resolve_model_dir(spec, base_dir, where=where)
+    weight_format(folder, spec, where=where)
+    return ModelRef(spec.label, spec, kind, folder, hf_fingerprint(folder))
+
+
+def _check_metrics(suite: Suite, tasks: list[Task]) -> None:
+    for i, name in enumerate(suite.metrics or []):
+        METRICS.get(name, where=f"{suite.source}: metrics[{i}]")
+    for task in tasks:
+        if not metrics_for(task.type, suite.metrics):
+            wanted = "regression" if task.is_regression else "classification"
+            options = [n for n in METRICS.names() if METRICS.get(n).applies_to(task.type)]
+            raise ConfigError(
+                f"none of the listed metrics applies to {task.type} task {task.name!r}",
+                where=f"{suite.source}: metrics", value=suite.metrics,
+                fix=f"add a {wanted} metric: {', '.join(options)}",
+            )
+
+
+def build_plan(suite: Suite) -> Plan:
+    strategies = []
+    for i, s in enumerate(suite.strategies):
+        where = f"{suite.source}: strategies[{i}]"
+        strategies.append(STRATEGIES.get(s.name, where=where).from_spec(s.params, where=where))
+    if len({st.name for st in strategies}) != len(strategies):
+        raise ConfigError(
+            "a strategy is listed twice", where=f"{suite.source}: strategies",
+            fix="list each strategy once",
+        )
+    for i, name in enumerate(suite.metrics or []):
+        METRICS.get(name, where=f"{suite.source}: metrics[{i}]")
+
+    specs = list(suite.models)
+    for b in suite.baselines:
+        if not any((m.kind == b) or (m.kind == "auto" and m.source == b) for m in specs):
+            specs.append(ModelSpec(source=b))
+    models = [
+        resolve_model(m, suite.base_dir, where=f"{suite.source}: models[{i}] ({m.label})")
+        for i, m in enumerate(specs)
+    ]
+    tasks = [
+        load_task(t, suite.base_dir, where=f"{suite.source}: tasks[{i}] ({t.name})")
+        for i, t in enumerate(suite.tasks)
+    ]
+    _check_metrics(suite, tasks)
+
+    cells, skipped = [], []
+    for model in models:
+        for strategy in strategies:
+            if not strategy.supports(model.kind):
+                skipped.append(f"{strategy.name} does not apply to {model.label} ({model.kind})")
+                continue
+            for task in tasks:
+                for seed in suite.seeds:
+                    key = content_key(
+                        {"model": model.key, "task": task.fingerprint,
+                         "strategy": strategy.config(), "seed": seed, "version": __version__}
+                    )
+                    cells.append(Cell(key, model, task, strategy, seed))
+    if not cells:
+        raise IncompatibleError(
+            "no model supports any listed strategy", where=f"{suite.source}: strategies",
+            fix="add a frozen strategy such as probe",
+        )
+    return Plan(suite, models, tasks, strategies, cells, skipped)

@@ -1,0 +1,197 @@
+"""Results: stored cells scored with the suite's metrics, as tables.
+
+Scores are computed from the stored predictions each time results are read, so adding
+a metric to a suite never re-runs a model. ``to_pandas()`` gives one row per cell and
+metric; ``summary()``, ``flexibility()`` and ``customizability()`` aggregate them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from adapteval.adapt.base import Predictions
+from adapteval.aggregate import Aggregate, flexibility, over_seeds, paired_difference
+from adapteval.config import BootstrapSpec
+from adapteval.metrics import (
+    METRICS,
+    Metric,
+    Scored,
+    bootstrap_indices,
+    interval,
+    metrics_for,
+    score,
+)
+from adapteval.store import CellRow
+
+BASELINE_REFERENCE = "tfidf"
+
+
+@dataclass(frozen=True)
+class Labels:
+    model: str
+    task: str
+    strategy: str
+    seed: int
+
+
+class Results:
+    """Scored cells of one suite (or of a whole store)."""
+
+    def __init__(
+        self,
+        rows: list[CellRow],
+        *,
+        labels: dict[str, Labels] | None = None,
+        metrics: list[str] | None = None,
+        bootstrap: BootstrapSpec | None = None,
+        order: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.rows = rows
+        self.labels = labels or {
+            r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
+        }
+        self.requested = metrics
+        self.bootstrap = bootstrap or BootstrapSpec()
+        self._order = order or {}
+        self.baseline_labels = {
+            self.labels[r.key].model for r in rows if "-baseline-" in r.model_fingerprint
+        }
+        self.baseline_models = {
+            self.labels[r.key].model for r in rows
+            if r.model_fingerprint.startswith(f"{BASELINE_REFERENCE}-baseline")
+        }
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def metrics_of(self, task_type: str) -> list[Metric]:
+        return metrics_for(task_type, self.requested)
+
+    @cached_property
+    def scored(self) -> dict[str, dict[str, Scored]]:
+        """key -> metric name -> Scored."""
+        out: dict[str, dict[str, Scored]] = {}
+        for r in self.rows:
+            p = Predictions.from_bytes(r.predictions)
+            idx = bootstrap_indices(len(p.y_true), self.bootstrap.n_resamples, self.bootstrap.seed)
+            k = len(r.classes) if r.classes else None
+            out[r.key] = {
+                m.name: score(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
+                              n_classes=k, idx=idx)
+                for m in self.metrics_of(r.task_type)
+            }
+        return out
+
+    def _sorted(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for col, order in self._order.items():
+            if col in frame and order:
+                frame[col] = pd.Categorical(frame[col], categories=order, ordered=True)
+        keys = [c for c in ("model", "task", "strategy", "seed", "metric") if c in frame]
+        frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+        for col in self._order:
+            if col in frame:
+                frame[col] = frame[col].astype(str)
+        return frame
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per cell and metric, with the 95% (or configured) bootstrap CI."""
+        recs = []
+        for r in self.rows:
+            lab = self.labels[r.key]
+            for name, s in self.scored[r.key].items():
+                lo, hi = interval(s.replicates, self.bootstrap.confidence)
+                recs.append({
+                    "model": lab.model, "task": lab.task, "strategy": lab.strategy,
+                    "seed": lab.seed, "metric": name, "value": s.value, "ci_low": lo,
+                    "ci_high": hi, "spread": s.spread, "n_test": int(r.info.get("n_test", 0)),
+                    "n_train": int(r.info.get("n_train", 0)), "seconds": r.duration_s,
+                    "task_type": r.task_type, "key": r.key,
+                })
+        return self._sorted(pd.DataFrame(recs))
+
+    def _groups(self) -> dict[tuple[str, str, str], dict[int, str]]:
+        """(model, task, strategy) -> seed -> cell key."""
+        g: dict[tuple[str, str, str], dict[int, str]] = {}
+        for r in self.rows:
+            lab = self.labels[r.key]
+            g.setdefault((lab.model, lab.task, lab.strategy), {})[lab.seed] = r.key
+        return g
+
+    def _task_types(self) -> dict[str, str]:
+        return {self.labels[r.key].task: r.task_type for r in self.rows}
+
+    def primary_metric(self, task: str) -> Metric:
+        return self.metrics_of(self._task_types()[task])[0]
+
+    @cached_property
+    def aggregates(self) -> dict[tuple[str, str, str, str], Aggregate]:
+        """(model, task, strategy, metric) -> aggregate over seeds."""
+        out = {}
+        for (model, task, strategy), seeds in self._groups().items():
+            metric_names = self.scored[next(iter(seeds.values()))].keys()
+            for name in metric_names:
+                out[(model, task, strategy, name)] = over_seeds(
+                    [self.scored[k][name] for k in seeds.values()], self.bootstrap.confidence
+                )
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Per model, task, strategy and metric: mean ± std over seeds and the CI."""
+        recs = [
+            {"model": m, "task": t, "strategy": s, "metric": name, "value": a.value,
+             "std": a.std, "ci_low": a.ci_low, "ci_high": a.ci_high, "n_seeds": a.n_seeds,
+             "kshot_spread": a.spread}
+            for (m, t, s, name), a in self.aggregates.items()
+        ]
+        return self._sorted(pd.DataFrame(recs))
+
+    def flexibility(self) -> pd.DataFrame:
+        """Per model and strategy: P_avg (CI), sigma_P and the worst task, on each task's
+        primary metric (tasks are grouped by metric so only like is averaged with like)."""
+        groups: dict[tuple[str, str, str], dict[str, Aggregate]] = {}
+        for (m, t, s, name), a in self.aggregates.items():
+            if name == self.primary_metric(t).name:
+                groups.setdefault((m, s, name), {})[t] = a
+        recs = []
+        for (m, s, name), per_task in groups.items():
+            f = flexibility(per_task, METRICS.get(name).higher_is_better, self.bootstrap.confidence)
+            recs.append({
+                "model": m, "strategy": s, "metric": name, "P_avg": f.p_avg,
+                "ci_low": f.ci_low, "ci_high": f.ci_high, "sigma_P": f.sigma_p,
+                "worst_task": f.worst_task, "worst_score": f.worst_score, "n_tasks": f.n_tasks,
+            })
+        return self._sorted(pd.DataFrame(recs))
+
+    def customizability(self) -> pd.DataFrame:
+        """Gain of each model and strategy over the TF-IDF baseline (same strategy if it ran,
+        else its probe) and over the model's own frozen probe, paired by seed."""
+        groups = self._groups()
+        recs = []
+        for (m, t, s), seeds in groups.items():
+            if m in self.baseline_labels:
+                continue
+            name = self.primary_metric(t).name
+            mine = {seed: self.scored[k][name] for seed, k in seeds.items()}
+            refs = []
+            for base in sorted(self.baseline_models):
+                if base != m:
+                    ref_s = s if (base, t, s) in groups else "probe"
+                    refs.append(("baseline", f"{base} · {ref_s}", groups.get((base, t, ref_s))))
+            if s != "probe":
+                refs.append(("probe", f"{m} · probe", groups.get((m, t, "probe"))))
+            for kind, ref_label, ref_seeds in refs:
+                if not ref_seeds:
+                    continue
+                theirs = {seed: self.scored[k][name] for seed, k in ref_seeds.items()}
+                d = paired_difference(mine, theirs, self.bootstrap.confidence)
+                if d is None:
+                    continue
+                recs.append({
+                    "model": m, "task": t, "strategy": s, "metric": name, "over": kind,
+                    "reference": ref_label, "gain": d.value, "std": d.std,
+                    "ci_low": d.ci_low, "ci_high": d.ci_high, "n_seeds": d.n_seeds,
+                })
+        return self._sorted(pd.DataFrame(recs))

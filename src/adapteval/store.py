@@ -1,0 +1,209 @@
+"""The results store: one SQLite file, one row per finished cell.
+
+A row is keyed by the content hash of (model fingerprint, task fingerprint, strategy
+config, seed, package version) and written in a single transaction when its cell
+finishes, so a killed run loses at most the cells in flight. WAL mode and a busy
+timeout let several runs share one file; ``INSERT OR IGNORE`` means a cell finished
+twice is stored once.
+
+Embeddings live in a second SQLite file beside it, keyed by (model key, text hash), and
+are committed batch by batch while a model encodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adapteval.errors import StoreError
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.sqlite"
+EMBEDDINGS_FILE = "embeddings.sqlite"
+
+
+def content_key(parts: dict[str, Any]) -> str:
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=60000")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"cannot open store ({exc})", where=str(path),
+            fix="point output_dir at a folder for adapteval results, or delete the broken file",
+        ) from None
+    return conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class CellRow:
+    key: str
+    suite: str
+    model: str
+    task: str
+    strategy: str
+    seed: int
+    model_fingerprint: str
+    task_fingerprint: str
+    strategy_config: dict[str, Any]
+    task_type: str
+    classes: list[str] | None
+    version: str
+    created_at: float
+    duration_s: float
+    info: dict[str, Any]
+    predictions: bytes
+
+
+class ResultStore:
+    COLUMNS = (
+        "key", "suite", "model", "task", "strategy", "seed", "model_fingerprint",
+        "task_fingerprint", "strategy_config", "task_type", "classes", "version",
+        "created_at", "duration_s", "info", "predictions",
+    )
+
+    def __init__(self, path: str | Path) -> None:
+        p = Path(path)
+        self.path = p / RESULTS_FILE if p.is_dir() or p.suffix == "" else p
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with self.path.open("rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise StoreError(
+                        "file is not an adapteval store (not SQLite)", where=str(self.path),
+                        fix="choose another output_dir or move the file away",
+                    )
+        self.conn = _connect(self.path)
+        try:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            self.conn.execute(
+                """CREATE TABLE IF NOT EXISTS cells (
+                key TEXT PRIMARY KEY, suite TEXT, model TEXT, task TEXT, strategy TEXT,
+                seed INTEGER, model_fingerprint TEXT, task_fingerprint TEXT,
+                strategy_config TEXT, task_type TEXT, classes TEXT, version TEXT,
+                created_at REAL, duration_s REAL, info TEXT, predictions BLOB)"""
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"store is damaged ({exc})", where=str(self.path),
+                fix="move the file away; finished cells in it cannot be read",
+            ) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def finished_keys(self) -> set[str]:
+        return {k for (k,) in self.conn.execute("SELECT key FROM cells")}
+
+    def put(self, row: CellRow) -> bool:
+        """Store a finished cell; returns False when the key was already there."""
+        values = []
+        for col in self.COLUMNS:
+            v = getattr(row, col)
+            values.append(json.dumps(v) if isinstance(v, dict | list) else v)
+        with _transaction(self.conn):
+            cur = self.conn.execute(
+                f"INSERT OR IGNORE INTO cells ({', '.join(self.COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(self.COLUMNS))})",
+                values,
+            )
+        return cur.rowcount == 1
+
+    def rows(self, keys: Iterable[str] | None = None) -> list[CellRow]:
+        sql = f"SELECT {', '.join(self.COLUMNS)} FROM cells"
+        if keys is None:
+            fetched = self.conn.execute(sql + " ORDER BY created_at").fetchall()
+        else:
+            keys = list(keys)
+            fetched = []
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                fetched += self.conn.execute(
+                    sql + f" WHERE key IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+        out = []
+        for r in fetched:
+            d = dict(zip(self.COLUMNS, r, strict=True))
+            for col in ("strategy_config", "info", "classes"):
+                d[col] = json.loads(d[col]) if d[col] is not None else None
+            out.append(CellRow(**d))
+        return out
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """On-disk cache of embeddings keyed by model key and text hash."""
+
+    def __init__(self, path: str | Path) -> None:
+        p = Path(path)
+        self.path = p / EMBEDDINGS_FILE if p.suffix == "" else p
+        self.conn = _connect(self.path)
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "
+            "PRIMARY KEY (model, text)) WITHOUT ROWID"
+        )
+
+    def get(self, model_key: str, hashes: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            for h, blob in self.conn.execute(
+                f"SELECT text, vec FROM emb WHERE model = ? AND text IN ({', '.join('?' * len(chunk))})",
+                [model_key, *chunk],
+            ):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.size == dim:
+                    found[h] = vec
+        return found
+
+    def put(self, model_key: str, hashes: list[bytes], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with _transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                [(model_key, h, vectors[i].tobytes()) for i, h in enumerate(hashes)],
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def now() -> float:
+    return time.time()

