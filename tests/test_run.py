@@ -117,3 +117,17 @@ def test_python_suite_object_runs_like_yaml(tmp_path):
     results = adapteval.run(suite)
     acc = results.summary().query("metric == 'accuracy'")["value"].iloc[0]
     assert acc > 0.9
+
+
+def test_stability_reports_spread_over_seeds_and_failures_against_majority(run_dir):
+    _, results, _ = run_dir
+    stab = results.stability().set_index(["model", "task", "strategy"])
+    frame = results.to_pandas().query("metric == 'accuracy'")
+    row = stab.loc[("all-MiniLM-L6-v2", "yelp", "probe")]
+    seeds = frame.query("model == 'all-MiniLM-L6-v2' and task == 'yelp' and strategy == 'probe'")["value"]
+    assert row["n_seeds"] == 2 and row["mean"] == pytest.approx(seeds.mean())
+    assert row["std"] == pytest.approx(seeds.std(ddof=1))
+    assert (row["min"], row["max"]) == (seeds.min(), seeds.max())
+    assert row["failure_rate"] == 0.0
+    # 4 TF-IDF examples per label never beat always answering "ham" on imbalanced spam
+    assert stab.loc[("tfidf", "spam", "kshot"), "failure_rate"] == 1.0

@@ -43,3 +43,11 @@ def silence_libraries() -> None:
         pass
     warnings.filterwarnings("ignore", module="transformers")
     warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def threads() -> int | None:
+    """Thread count for torch and onnxruntime (``--threads`` / ADAPTEVAL_THREADS); None keeps
+    the libraries' defaults. Fewer threads than cores helps on a machine shared with other
+    jobs, where oversubscribed threads mostly wait on each other."""
+    value = os.environ.get("ADAPTEVAL_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None

@@ -76,3 +76,30 @@ def flexibility(per_task: dict[str, Aggregate], higher_is_better: bool, confiden
         float(values.mean()), lo, hi, float(values.std(ddof=0)), names[worst],
         float(values[worst]), len(names),
     )
+
+
+def tie_groups(
+    scores: dict[str, Aggregate], higher_is_better: bool, confidence: float
+) -> dict[str, int]:
+    """Group entries whose scores are not statistically separable (1 = best group).
+
+    Entries are sorted by score; each group is led by its best entry and takes every
+    following entry whose paired bootstrap difference to the leader has a CI that
+    contains 0. Replicates are paired because every entry was scored on the same test
+    items with the same resamples.
+    """
+    sign = 1.0 if higher_is_better else -1.0
+    order = sorted(scores, key=lambda k: -sign * scores[k].value)
+    groups: dict[str, int] = {}
+    group, leader = 0, None
+    for name in order:
+        if leader is not None:
+            diff = sign * (scores[leader].replicates - scores[name].replicates)
+            lo, _ = interval(diff, confidence)
+            if not lo > 0:
+                groups[name] = group
+                continue
+        group += 1
+        leader = name
+        groups[name] = group
+    return groups

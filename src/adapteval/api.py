@@ -9,6 +9,7 @@ from adapteval.config import Suite, load_suite, suite_from_dict
 from adapteval.execute import RunSummary, run_plan
 from adapteval.plan import Plan, build_plan
 from adapteval.progress import Reporter
+from adapteval.rank import Ranking, rank_models
 from adapteval.results import Labels, Results
 from adapteval.store import EmbeddingCache, ResultStore
 
@@ -54,20 +55,67 @@ def run(
     return results
 
 
+def apply_shortlist(plan: Plan, ranking: Ranking, k: int) -> Plan:
+    """Keep every frozen-probe cell and every baseline; adapt only the top-k candidates
+    (by the primary estimator's mean rank) with the other strategies."""
+    candidates = [m.label for m in plan.models if m.pretrained]
+    keep = [m for m in ranking.aggregate()["model"] if m in candidates][:k]
+    dropped = [m for m in candidates if m not in keep]
+    plan.cells = [
+        c for c in plan.cells
+        if c.strategy.name == "probe" or not c.model.pretrained or c.model.label in keep
+    ]
+    if dropped:
+        plan.skipped.append(f"shortlist: adapting only {', '.join(keep)}; not {', '.join(dropped)}")
+    return plan
+
+
 def run_with_summary(
     suite: str | Path | Suite | dict[str, Any],
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
 ) -> tuple[Results, RunSummary]:
+    results, summary, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
+    return results, summary
+
+
+def run_full(
+    suite: str | Path | Suite | dict[str, Any],
+    *,
+    output_dir: str | Path | None = None,
+    reporter: Reporter | None = None,
+) -> tuple[Results, RunSummary, Ranking | None]:
+    """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
     s = as_suite(suite)
     plan = build_plan(s)
     out = Path(output_dir) if output_dir is not None else s.output_path
     store = ResultStore(out)
     cache = EmbeddingCache(out / "cache")
     try:
+        ranking = None
+        if s.shortlist:
+            ranking = rank_models(plan, cache, reporter)
+            apply_shortlist(plan, ranking, s.shortlist)
         summary = run_plan(plan, store, cache, reporter or Reporter())
-        return results_for(plan, store), summary
+        return results_for(plan, store), summary, ranking
+    finally:
+        cache.close()
+        store.close()
+
+
+def rank(
+    suite: str | Path | Suite | dict[str, Any], *, output_dir: str | Path | None = None
+) -> tuple[Ranking, Results]:
+    """Rank a suite's models with transferability estimators (no training), and return the
+    results already stored for the suite (to compare the ranking with, when there are any)."""
+    s = as_suite(suite)
+    plan = build_plan(s)
+    out = Path(output_dir) if output_dir is not None else s.output_path
+    store = ResultStore(out)
+    cache = EmbeddingCache(out / "cache")
+    try:
+        return rank_models(plan, cache), results_for(plan, store)
     finally:
         cache.close()
         store.close()

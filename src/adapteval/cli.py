@@ -57,8 +57,14 @@ def main(
     allow_download: Annotated[
         bool, typer.Option("--allow-download", help="let hub ids not in the cache download")
     ] = False,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="torch/onnxruntime threads "
+                                 "(fewer than cores helps on a shared machine)")
+    ] = None,
 ) -> None:
     STATE["debug"] = debug
+    if threads is not None:
+        os.environ["ADAPTEVAL_THREADS"] = str(threads)
     if allow_download:
         os.environ["ADAPTEVAL_ALLOW_DOWNLOAD"] = "1"
 
@@ -74,18 +80,28 @@ def _print_results(results) -> None:
         out.print()
 
 
-def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
-    from adapteval.api import run_with_summary
+def _reporter(quiet: bool):
     from adapteval.progress import Reporter, RichReporter
 
-    reporter = Reporter() if quiet or not err.is_terminal and not os.environ.get(
-        "ADAPTEVAL_PROGRESS") else RichReporter(err)
-    results, summary = run_with_summary(suite_path, output_dir=output_dir, reporter=reporter)
+    show = not quiet and (err.is_terminal or os.environ.get("ADAPTEVAL_PROGRESS"))
+    return RichReporter(err) if show else Reporter()
+
+
+def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
+    from adapteval.api import run_full
+    from adapteval.rank import ranking_agreement
+    from adapteval.tables import ranking_tables
+
+    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet))
     err.print(
         f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
         f"({summary.seconds:.1f} s)", highlight=False,
     )
     _print_results(results)
+    if ranking is not None:
+        for t in ranking_tables(ranking, ranking_agreement(ranking, results)):
+            out.print(t)
+            out.print()
 
 
 @app.command()
@@ -147,6 +163,31 @@ def results(
             sys.stdout.write(res.to_pandas().drop(columns=["key"]).to_csv(index=False))
         else:
             sys.stdout.write(res.to_pandas().to_json(orient="records", indent=1) + "\n")
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+@app.command()
+def rank(
+    suite: Annotated[Path, typer.Argument(help="suite YAML file")],
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
+) -> None:
+    """Rank the suite's models with transferability estimators (no training); when the
+    store has adapted results, report how well each estimator predicted them."""
+    import time
+
+    from adapteval.api import rank as rank_api
+    from adapteval.rank import ranking_agreement
+    from adapteval.tables import ranking_tables
+
+    try:
+        t0 = time.perf_counter()
+        ranking, results = rank_api(suite, output_dir=output_dir)
+        err.print(f"ranked in {time.perf_counter() - t0:.1f} s", highlight=False)
+        agreement = ranking_agreement(ranking, results) if len(results) else None
+        for t in ranking_tables(ranking, agreement):
+            out.print(t)
+            out.print()
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 

@@ -38,7 +38,10 @@ class ModelSpec(_Strict):
 
     source: str = Field(min_length=1, description="short name, local directory or hub id")
     name: str | None = Field(default=None, description="label in tables; defaults to source")
-    kind: Literal["auto", "hf", "majority", "tfidf"] = "auto"
+    kind: Literal["auto", "hf", "onnx", "majority", "tfidf"] = "auto"
+    tokenizer: str | None = Field(
+        default=None, description="tokenizer for an ONNX model: short name or folder"
+    )
     revision: str | None = None
     pooling: Literal["auto", "mean", "cls", "max"] = "auto"
     normalize: bool | None = Field(default=None, description="None: as the model folder says")
@@ -46,6 +49,10 @@ class ModelSpec(_Strict):
     batch_size: int = Field(default=32, gt=0, le=4096)
     trust_remote_code: bool = False
     allow_pickle: bool = Field(default=False, description="allow pickled (.bin) weights")
+    random_init: bool = Field(
+        default=False, description="control: same architecture with random weights"
+    )
+    init_seed: int = 0
 
     @property
     def label(self) -> str:
@@ -109,6 +116,14 @@ class BootstrapSpec(_Strict):
     seed: int = 0
 
 
+class RankSpec(_Strict):
+    """Transferability estimators used by ``adapteval rank`` and ``shortlist``."""
+
+    estimators: list[str] | None = Field(default=None, description="default: all that apply")
+    primary: str = Field(default="logme", description="estimator that orders the shortlist")
+    max_items: int = Field(default=5000, ge=50, description="train items used per task (seeded)")
+
+
 class Suite(_Strict):
     """A whole evaluation: models × tasks × strategies × seeds."""
 
@@ -123,6 +138,11 @@ class Suite(_Strict):
     )
     output_dir: str = "adapteval-results"
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+    rank: RankSpec = Field(default_factory=RankSpec)
+    shortlist: int | None = Field(
+        default=None, ge=1,
+        description="rank candidates first; adapt only the top k beyond the frozen probe",
+    )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<suite>")
@@ -210,7 +230,8 @@ def _loc(loc: tuple[Any, ...], data: Any) -> str:
 
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
-    parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec}.get(
+    parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec,
+              "rank": RankSpec}.get(
         str(loc[0]) if len(loc) > 1 else "", Suite
     )
     return ", ".join(parent.model_fields)

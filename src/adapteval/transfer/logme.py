@@ -72,7 +72,8 @@ class EvidenceFit:
     """The maximiser of the log evidence for one target column.
 
     ``evidence`` is the maximised log evidence divided by ``n`` (the LogME value of
-    that column); ``alpha`` is ``inf`` when the maximum is the limit ``w = 0``;
+    that column). ``alpha`` is ``inf`` when the maximum is the limit ``w = 0`` (no
+    signal), ``beta`` is ``inf`` when it is the noise-free limit (``n <= d`` only);
     ``converged`` is False if ``max_iter`` was reached first.
     """
 
