@@ -57,6 +57,17 @@ def tiny_bert(tmp_path_factory, minilm_path) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), minilm_path)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: on a shared 2-core machine this is faster, and the same everywhere."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture()
 def workdir(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)

@@ -34,13 +34,7 @@ from adapteval.plan import build_plan
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine this is faster, and the same everywhere."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def encoder_for(folder: Path) -> HFEncoder:

@@ -19,12 +19,7 @@ from adapteval.models.hf import HFEncoder
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

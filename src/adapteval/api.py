@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,21 +89,13 @@ def run_full(
     reporter: Reporter | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
-    s = as_suite(suite)
-    plan = build_plan(s)
-    out = Path(output_dir) if output_dir is not None else s.output_path
-    store = ResultStore(out)
-    cache = EmbeddingCache(out / "cache")
-    try:
+    with _opened(suite, output_dir) as (plan, store, cache):
         ranking = None
-        if s.shortlist:
+        if plan.suite.shortlist:
             ranking = rank_models(plan, cache, reporter)
-            apply_shortlist(plan, ranking, s.shortlist)
+            apply_shortlist(plan, ranking, plan.suite.shortlist)
         summary = run_plan(plan, store, cache, reporter or Reporter())
         return results_for(plan, store), summary, ranking
-    finally:
-        cache.close()
-        store.close()
 
 
 def rank(
@@ -109,13 +103,21 @@ def rank(
 ) -> tuple[Ranking, Results]:
     """Rank a suite's models with transferability estimators (no training), and return the
     results already stored for the suite (to compare the ranking with, when there are any)."""
-    s = as_suite(suite)
-    plan = build_plan(s)
-    out = Path(output_dir) if output_dir is not None else s.output_path
+    with _opened(suite, output_dir) as (plan, store, cache):
+        return rank_models(plan, cache), results_for(plan, store)
+
+
+@contextmanager
+def _opened(
+    suite: str | Path | Suite | dict[str, Any], output_dir: str | Path | None
+) -> Iterator[tuple[Plan, ResultStore, EmbeddingCache]]:
+    """The validated plan, with its store and embedding cache open for the block."""
+    plan = build_plan(as_suite(suite))
+    out = Path(output_dir) if output_dir is not None else plan.suite.output_path
     store = ResultStore(out)
     cache = EmbeddingCache(out / "cache")
     try:
-        return rank_models(plan, cache), results_for(plan, store)
+        yield plan, store, cache
     finally:
         cache.close()
         store.close()

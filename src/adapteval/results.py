@@ -131,11 +131,12 @@ class Results:
             g.setdefault((lab.model, lab.task, lab.strategy), {})[lab.seed] = r.key
         return g
 
+    @cached_property
     def _task_types(self) -> dict[str, str]:
         return {self.labels[r.key].task: r.task_type for r in self.rows}
 
     def primary_metric(self, task: str) -> Metric:
-        return self.metrics_of(self._task_types()[task])[0]
+        return self.metrics_of(self._task_types[task])[0]
 
     @cached_property
     def aggregates(self) -> dict[tuple[str, str, str, str], Aggregate]:

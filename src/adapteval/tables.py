@@ -101,6 +101,8 @@ def stability_table(results: Results) -> Table | None:
                       ("max", "right"), ("failure rate", "right")):
         table.add_column(col, justify=just, no_wrap=True)
     stab = stab[~stab["model"].isin(results.baseline_labels)]
+    stab = stab.sort_values(["model", "strategy"], kind="stable",
+                            key=lambda c: c.map({v: i for i, v in enumerate(dict.fromkeys(c))}))
     last = None
     for r in stab.itertuples():
         group = (r.model, r.strategy)
