@@ -92,7 +92,7 @@ def run_full(
     with _opened(suite, output_dir) as (plan, store, cache):
         ranking = None
         if plan.suite.shortlist:
-            ranking = rank_models(plan, cache, reporter)
+            ranking = rank_models(plan, cache, reporter, store)
             apply_shortlist(plan, ranking, plan.suite.shortlist)
         summary = run_plan(plan, store, cache, reporter or Reporter())
         return results_for(plan, store), summary, ranking
@@ -104,7 +104,7 @@ def rank(
     """Rank a suite's models with transferability estimators (no training), and return the
     results already stored for the suite (to compare the ranking with, when there are any)."""
     with _opened(suite, output_dir) as (plan, store, cache):
-        return rank_models(plan, cache), results_for(plan, store)
+        return rank_models(plan, cache, store=store), results_for(plan, store)
 
 
 @contextmanager

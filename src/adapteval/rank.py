@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from adapteval._version import __version__
 from adapteval.adapt import CellContext
 from adapteval.adapt.features import frozen_features
 from adapteval.config import RankSpec
@@ -24,7 +25,7 @@ from adapteval.errors import ConfigError
 from adapteval.plan import ModelRef, Plan
 from adapteval.progress import Reporter
 from adapteval.results import Results
-from adapteval.store import EmbeddingCache
+from adapteval.store import EmbeddingCache, ResultStore, content_key
 from adapteval.transfer import ESTIMATORS, estimate
 
 SVD_COMPONENTS = 256
@@ -83,8 +84,17 @@ class Ranking:
         return self.aggregate()["model"].head(k).tolist()
 
 
-def rank_models(plan: Plan, cache: EmbeddingCache, reporter: Reporter | None = None) -> Ranking:
-    """Score every rankable model of a plan on every task with the suite's estimators."""
+def rank_models(
+    plan: Plan,
+    cache: EmbeddingCache,
+    reporter: Reporter | None = None,
+    store: ResultStore | None = None,
+) -> Ranking:
+    """Score every rankable model of a plan on every task with the suite's estimators.
+
+    With a store, scores already computed for the same model, task data, estimator and
+    settings are read back instead of recomputed (a model is loaded only when needed).
+    """
     from adapteval.execute import Embedder, load_model
 
     reporter = reporter or Reporter()
@@ -92,28 +102,53 @@ def rank_models(plan: Plan, cache: EmbeddingCache, reporter: Reporter | None = N
     seed = plan.suite.seeds[0]
     records = []
     for model_ref in [m for m in plan.models if rankable(m)]:
+        wanted = {
+            (task.name, name): content_key({
+                "model": model_ref.key, "task": task.fingerprint, "estimator": name,
+                "seed": seed, "max_items": spec.max_items, "svd": SVD_COMPONENTS,
+                "version": __version__,
+            })
+            for task in plan.tasks for name in estimators_for(spec, task.is_regression)
+        }
+        stored = store.rank_scores(list(wanted.values())) if store is not None else {}
+        for (task_name, name), key in wanted.items():
+            if key in stored:
+                records.append({"model": model_ref.label, "task": task_name, "estimator": name,
+                                "score": stored[key][0], "seconds": stored[key][1]})
+        todo = [t for t in plan.tasks
+                if any(k not in stored for (tn, _), k in wanted.items() if tn == t.name)]
+        if not todo:
+            continue
         model = load_model(model_ref)
         embed = Embedder(model, model_ref, cache, reporter) if model_ref.pretrained else None
-        for task in plan.tasks:
-            train = task.split(seed).train
-            if len(train) > spec.max_items:
-                idx = np.sort(np.random.default_rng(seed).choice(len(train), spec.max_items,
-                                                                 replace=False))
-                train = train.take(idx)
-            ctx = CellContext(task, task.split(seed), model, seed, embed)
-            t0 = time.perf_counter()
-            (x,) = frozen_features(ctx, train, [train])
-            x = _dense(x, seed)
-            feature_s = time.perf_counter() - t0
+        new = []
+        for task in todo:
+            x, y = _training_features(task, model, embed, seed, spec.max_items)
             for name in estimators_for(spec, task.is_regression):
+                key = wanted[(task.name, name)]
+                if key in stored:
+                    continue
                 t1 = time.perf_counter()
-                value = estimate(x, train.y, [name], regression=task.is_regression)[name]
-                records.append({
-                    "model": model_ref.label, "task": task.name, "estimator": name,
-                    "score": value, "seconds": time.perf_counter() - t1,
-                    "feature_seconds": feature_s,
-                })
+                value = estimate(x, y, [name], regression=task.is_regression)[name]
+                seconds = time.perf_counter() - t1
+                records.append({"model": model_ref.label, "task": task.name,
+                                "estimator": name, "score": value, "seconds": seconds})
+                new.append((key, model_ref.label, task.name, name, float(value), seconds))
+        if store is not None and new:
+            store.put_rank_scores(new)
     return Ranking(pd.DataFrame(records), spec.primary)
+
+
+def _training_features(task, model, embed, seed: int, max_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense frozen features and labels of (a seeded sample of) the task's training split."""
+    split = task.split(seed)
+    train = split.train
+    if len(train) > max_items:
+        rng = np.random.default_rng(seed)
+        train = train.take(np.sort(rng.choice(len(train), max_items, replace=False)))
+    ctx = CellContext(task, split, model, seed, embed)
+    (x,) = frozen_features(ctx, train, [train])
+    return _dense(x, seed), train.y
 
 
 def ranking_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:

@@ -112,6 +112,10 @@ class ResultStore:
                 created_at REAL, duration_s REAL, info TEXT, predictions BLOB)"""
             )
             self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS rank_scores (key TEXT PRIMARY KEY, model TEXT, "
+                "task TEXT, estimator TEXT, score REAL, seconds REAL, created_at REAL)"
+            )
+            self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
         except sqlite3.DatabaseError as exc:
@@ -159,6 +163,25 @@ class ResultStore:
                 d[col] = json.loads(d[col]) if d[col] is not None else None
             out.append(CellRow(**d))
         return out
+
+    def rank_scores(self, keys: list[str]) -> dict[str, tuple[float, float]]:
+        """Stored transferability scores: key -> (score, seconds it took)."""
+        out: dict[str, tuple[float, float]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            out.update({k: (v, sec) for k, v, sec in self.conn.execute(
+                f"SELECT key, score, seconds FROM rank_scores WHERE key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )})
+        return out
+
+    def put_rank_scores(self, rows: list[tuple[str, str, str, str, float, float]]) -> None:
+        """Store (key, model, task, estimator, score, seconds) rows."""
+        with _transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO rank_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*r, now()) for r in rows],
+            )
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])
