@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from adapteval.cli import app
 
 GOOD_TASK = "  - {name: spam, bundled: sms-spam}\n"
+# eight rows, two classes: a valid small training file
+TRAIN = "text,label\n" + "".join(f"t{i} words,{'xy'[i % 2]}\n" for i in range(8))
 
 
 def suite(body: str, tasks: str = GOOD_TASK, models: str = "  - tfidf\n") -> str:
@@ -85,6 +87,101 @@ CASES: dict[str, tuple[str, dict[str, str | bytes], list[str]]] = {
                     ["not an adapteval store"]),
     "folder is not a dataset": (suite("", tasks=task("somedir")), {"somedir/x.txt": "hi"},
                                 ["not a saved Hugging Face dataset"]),
+    # --- suite shape and field values ---
+    "top level is a list": ("- models: [tfidf]\n  tasks: [sms-spam]\n", {},
+                            ["a suite must be a mapping", "'models' and 'tasks'", "'list'"]),
+    "task field wrong type": (suite("", tasks=task("d.csv", "header: maybe")), {"d.csv": TRAIN},
+                              ["tasks[0] (t).header", "valid boolean", "'maybe'"]),
+    "two data sources": (suite("", tasks="  - {name: t, bundled: sms-spam, path: d.csv}\n"),
+                         {"d.csv": TRAIN},
+                         ["tasks[0] (t)", "exactly one of bundled, path or files", "bundled, path"]),
+    "files without test": (suite("", tasks="  - {name: t, files: {train: tr.csv}}\n"),
+                           {"tr.csv": TRAIN}, ["tasks[0] (t)", "files needs a 'test' entry"]),
+    "unknown split key in files": (
+        suite("", tasks="  - {name: t, files: {train: tr.csv, test: te.csv, dev: d.csv}}\n"),
+        {"tr.csv": TRAIN, "te.csv": TRAIN, "d.csv": TRAIN},
+        ["tasks[0] (t).files.dev", "'validation'", "'dev'"]),
+    "confidence above 1": (suite("bootstrap: {confidence: 1.5}\n"), {},
+                           ["bootstrap.confidence", "less than 1", "1.5"]),
+    "too few resamples": (suite("bootstrap: {n_resamples: 10}\n"), {},
+                          ["bootstrap.n_resamples", "greater than or equal to 100", "10"]),
+    "shortlist zero": (suite("shortlist: 0\n"), {},
+                       ["shortlist", "greater than or equal to 1", "(got 0)"]),
+    "unknown baseline": (suite("baselines: [bert]\n"), {},
+                         ["baselines[0]", "'majority' or 'tfidf'", "'bert'"]),
+    # --- models ---
+    "model listed twice": (suite("", models="  - all-MiniLM-L6-v2\n  - all-MiniLM-L6-v2\n"), {},
+                           ["models", "must be unique", "'all-MiniLM-L6-v2' appears twice"]),
+    "onnx without tokenizer": (suite("", models="  - paraphrase-MiniLM-L3-v2-onnx\n"), {},
+                               ["models[0] (paraphrase-MiniLM-L3-v2-onnx)", "needs a tokenizer",
+                                "set tokenizer:"]),
+    "tokenizer for a hf model": (
+        suite("", models="  - {source: all-MiniLM-L6-v2, tokenizer: all-MiniLM-L6-v2}\n"), {},
+        ["models[0] (all-MiniLM-L6-v2)", "applies to ONNX models only", "remove it"]),
+    "unknown pooling": (suite("", models="  - {source: all-MiniLM-L6-v2, pooling: sum}\n"), {},
+                        ["models[0] (all-MiniLM-L6-v2).pooling", "'mean'", "'sum'"]),
+    "hub id without download": (suite("", models="  - someorg/some-model\n"), {},
+                                ["models[0] (someorg/some-model)", "downloads are off",
+                                 "--allow-download"]),
+    # --- strategies ---
+    "kshot zero experiments": (suite("strategies: [{name: kshot, n_experiments: 0}]\n"), {},
+                               ["strategies[0]", "n_experiments", "greater than or equal to 1",
+                                "(got 0)"]),
+    "finetune typo parameter": (suite("strategies: [{name: finetune, max_step: 3}]\n"), {},
+                                ["strategies[0]", "unknown parameter 'max_step'", "max_steps"]),
+    "negative learning rate": (suite("strategies: [{name: finetune, learning_rate: -1}]\n"), {},
+                               ["strategies[0]", "learning_rate", "greater than 0", "-1"]),
+    "strategy without name": (suite("strategies: [{samples_per_label: 4}]\n"), {},
+                              ["strategies[0].name", "required field is missing"]),
+    # --- data files and columns ---
+    "nan labels in test split": (
+        suite("", tasks="  - {name: t, files: {train: tr.csv, test: te.csv}}\n"),
+        {"tr.csv": TRAIN, "te.csv": "text,label\nc,x\nd,\n"},
+        ["label is missing", "split 'test'", "fill in their labels"]),
+    "empty test file": (suite("", tasks="  - {name: t, files: {train: tr.csv, test: te.csv}}\n"),
+                        {"tr.csv": TRAIN, "te.csv": ""},
+                        ["tasks[0] (t).files.test", "file is empty", "te.csv"]),
+    "header-only test file": (
+        suite("", tasks="  - {name: t, files: {train: tr.csv, test: te.csv}}\n"),
+        {"tr.csv": TRAIN, "te.csv": "text,label\n"},
+        ["test split is empty or missing", "['train']", "provide a test split"]),
+    "jsonl line is a list": (suite("", tasks=task("d.jsonl")),
+                             {"d.jsonl": '{"text": "a", "label": "x"}\n["b", "y"]\n'},
+                             ["line 2 is not a JSON object", '["b", "y"]', "one JSON object"]),
+    "ragged csv row": (suite("", tasks=task("d.csv")),
+                       {"d.csv": "text,label\na,x\nb,y,z,w\nc,x\nd,y\n"},
+                       ["tasks[0] (t).path", "Expected 2 fields in line 3, saw 4",
+                        "check the delimiter"]),
+    "broken parquet": (suite("", tasks=task("d.parquet")), {"d.parquet": "not parquet"},
+                       ["cannot read Parquet file", "d.parquet", "is Parquet"]),
+    "unknown file suffix": (suite("", tasks=task("d.xlsx")), {"d.xlsx": "x"},
+                            ["cannot tell the format", "'.xlsx'", "set format:"]),
+    "missing text column": (suite("", tasks=task("d.csv", "text: body")), {"d.csv": TRAIN},
+                            ["text column 'body' not found", "set text:", "text, label"]),
+    "missing text_pair column": (suite("", tasks=task("d.csv", "text_pair: hypothesis")),
+                                 {"d.csv": TRAIN},
+                                 ["text_pair column 'hypothesis' not found", "set text_pair:"]),
+    "missing split column": (suite("", tasks=task("d.csv", "split_column: part")),
+                             {"d.csv": TRAIN},
+                             ["split_column column 'part' not found", "set split_column:"]),
+    "missing id column": (suite("", tasks=task("d.csv", "id: uid")), {"d.csv": TRAIN},
+                          ["id column 'uid' not found", "set id:"]),
+    "unknown split name": (suite("", tasks=task("d.csv", "split_column: split")),
+                           {"d.csv": "text,label,split\n" + "".join(
+                               f"t{i},{'xy'[i % 2]},{['train', 'test', 'tset'][i % 3]}\n"
+                               for i in range(12))},
+                           ["unknown split name in column 'split'", "'tset'", "train, validation"]),
+    "too few rows": (suite("", tasks=task("d.csv")), {"d.csv": "text,label\na,x\nb,y\n"},
+                     ["dataset has only 2 rows", "too few to split"]),
+    "binary type on three classes": (
+        suite("", tasks=task("d.csv", "type: binary")),
+        {"d.csv": "text,label\n" + "".join(f"t{i},{'abc'[i % 3]}\n" for i in range(12))},
+        ["type is binary but the labels have 3 classes", "['a', 'b', 'c']", "type: multiclass"]),
+    "regression with classification metrics": (
+        suite("metrics: [accuracy]\n", tasks=task("d.csv")),
+        {"d.csv": "text,label\n" + "".join(f"t{i},{i * 0.37:.2f}\n" for i in range(12))},
+        ["none of the listed metrics applies to regression task 't'", "['accuracy']",
+         "mae, mse, r2, spearman"]),
 }
 
 

@@ -129,3 +129,18 @@ def test_the_same_model_twice_is_a_config_error(tmp_path):
     )
     with pytest.raises(adapteval.ConfigError, match="same model"):
         adapteval.run(suite)
+
+
+def test_rank_scores_are_stored_and_read_back_without_recomputing(shortlisted, tmp_path):
+    import sqlite3
+
+    import yaml
+
+    _, _, ranking, store = shortlisted
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump({**SUITE, "output_dir": str(store)}))
+    rows = sqlite3.connect(store / "results.sqlite").execute("SELECT COUNT(*) FROM rank_scores").fetchone()[0]
+    assert rows == 3 * 2 * 5
+    again, _ = adapteval.rank(tmp_path / "suite.yaml")
+    merged = ranking.scores.merge(again.scores, on=["model", "task", "estimator"])
+    assert len(merged) == 30 and (merged["score_x"] == merged["score_y"]).all()
+    assert (merged["seconds_x"] == merged["seconds_y"]).all()  # read back, not recomputed

@@ -93,6 +93,17 @@ class Embedder:
             self.memory.update(zip(hashes, vecs, strict=True))
 
 
+def all_texts(tasks) -> list[str]:
+    """Every distinct text (and pair text) of the tasks, in a fixed order. Encoding this
+    whole set at once, wherever it happens, gives the same batches and so the same floats."""
+    texts: dict[str, None] = {}
+    for task in tasks:
+        texts.update(dict.fromkeys(task.frame["text"]))
+        if "text_pair" in task.frame:
+            texts.update(dict.fromkeys(task.frame["text_pair"]))
+    return list(texts)
+
+
 def run_cell(
     cell: Cell, model: Any, embed: Callable | None, reporter: Reporter, *, suite: str = ""
 ) -> CellRow:
@@ -127,12 +138,7 @@ def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Re
             model = load_model(ref)
             embed = Embedder(model, ref, cache, reporter) if ref.pretrained else None
             if embed is not None and any(c.strategy.frozen for c in cells):
-                texts: dict[str, None] = {}
-                for task in {c.task.name: c.task for c in cells}.values():
-                    texts.update(dict.fromkeys(task.frame["text"]))
-                    if "text_pair" in task.frame:
-                        texts.update(dict.fromkeys(task.frame["text_pair"]))
-                embed(list(texts))
+                embed(all_texts({c.task.name: c.task for c in cells}.values()))
             for cell in cells:
                 reporter.cell(cell.label)
                 store.put(run_cell(cell, model, embed, reporter, suite=plan.suite.name))

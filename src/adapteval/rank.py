@@ -95,7 +95,7 @@ def rank_models(
     With a store, scores already computed for the same model, task data, estimator and
     settings are read back instead of recomputed (a model is loaded only when needed).
     """
-    from adapteval.execute import Embedder, load_model
+    from adapteval.execute import Embedder, all_texts, load_model
 
     reporter = reporter or Reporter()
     spec = plan.suite.rank
@@ -121,6 +121,8 @@ def rank_models(
             continue
         model = load_model(model_ref)
         embed = Embedder(model, model_ref, cache, reporter) if model_ref.pretrained else None
+        if embed is not None:
+            embed(all_texts(plan.tasks))  # the same batches as a run's own pre-encoding
         new = []
         for task in todo:
             x, y = _training_features(task, model, embed, seed, spec.max_items)
