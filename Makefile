@@ -19,6 +19,7 @@ demo: setup
 	HF_HUB_OFFLINE=1 $(BIN)/adapteval demo
 
 test: setup
+	command -v strace >/dev/null || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 lint: setup
