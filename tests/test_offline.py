@@ -129,14 +129,14 @@ def test_a_whole_run_makes_no_network_connection(workdir):
 
 def test_telemetry_is_off_by_default_in_a_fresh_process():
     keys = ["HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY",
-            "RAY_USAGE_STATS_ENABLED"]
+            "RAY_USAGE_STATS_ENABLED", "ORT_DISABLE_TELEMETRY"]
     env = _user_env()
     for key in keys:
         env.pop(key, None)
     code = f"import adapteval, os; print([os.environ.get(k) for k in {keys!r}])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
-    assert out.strip() == str(["1", "true", "true", "0"])
+    assert out.strip() == str(["1", "true", "true", "0", "1"])
 
 
 def test_telemetry_defaults_keep_the_users_choice():

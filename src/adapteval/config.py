@@ -10,7 +10,7 @@ valid options::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -86,6 +86,17 @@ class TaskSpec(_Strict):
     max_train: int | None = Field(default=None, gt=0)
     max_test: int | None = Field(default=None, gt=0)
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; use e.g. utf-8, latin-1, cp1252") from None
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> TaskSpec:
         given = [k for k in ("bundled", "path", "files") if getattr(self, k) is not None]
@@ -131,7 +142,9 @@ class Suite(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     tasks: list[TaskSpec] = Field(min_length=1)
     strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="probe")])
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(
+        default_factory=lambda: [0], min_length=1
+    )
     metrics: list[str] | None = Field(default=None, description="default: all that apply")
     baselines: list[Literal["majority", "tfidf"]] = Field(
         default_factory=lambda: ["majority", "tfidf"]
@@ -171,8 +184,9 @@ class Suite(_Strict):
     @field_validator("seeds")
     @classmethod
     def _unique_seeds(cls, value: list[int]) -> list[int]:
-        if len(set(value)) != len(value):
-            raise ValueError("seeds must be distinct")
+        dupes = sorted({v for v in value if value.count(v) > 1})
+        if dupes:
+            raise ValueError(f"seeds must be distinct; {dupes[0]} appears twice")
         return value
 
     @model_validator(mode="after")

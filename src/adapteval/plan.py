@@ -13,7 +13,7 @@ from adapteval._version import __version__
 from adapteval.adapt import STRATEGIES, Strategy
 from adapteval.config import ModelSpec, Suite
 from adapteval.data.task import Task, load_task
-from adapteval.errors import ConfigError, IncompatibleError
+from adapteval.errors import ConfigError, DataError, IncompatibleError
 from adapteval.metrics import METRICS, metrics_for
 from adapteval.models.baselines import BASELINES
 from adapteval.models.catalog import lookup
@@ -123,6 +123,44 @@ def _resolve_onnx(spec: ModelSpec, base_dir: Path, where: str) -> ModelRef:
     return ModelRef(spec.label, spec, "onnx", model_file, fp, tok)
 
 
+def _check_rank(suite: Suite) -> None:
+    from adapteval.transfer import ESTIMATORS
+
+    names = list(suite.rank.estimators or []) + [suite.rank.primary]
+    fields = [f"rank.estimators[{i}]" for i in range(len(suite.rank.estimators or []))]
+    for name, field_ in zip(names, [*fields, "rank.primary"], strict=True):
+        if name not in ESTIMATORS:
+            raise ConfigError(
+                f"unknown estimator {name!r}", where=f"{suite.source}: {field_}",
+                fix=f"valid estimators: {', '.join(ESTIMATORS)}",
+            )
+    if suite.rank.estimators and suite.rank.primary not in suite.rank.estimators:
+        raise ConfigError(
+            f"rank.primary {suite.rank.primary!r} is not among rank.estimators",
+            where=f"{suite.source}: rank.primary", fix="add it to rank.estimators or pick one of them",
+        )
+
+
+def _check_splits(suite: Suite, tasks: list[Task]) -> None:
+    """Draw every task's split for every seed now, so a task too small to split fails
+    before any work rather than in the middle of a run."""
+    for i, task in enumerate(tasks):
+        where = f"{suite.source}: tasks[{i}] ({task.name})"
+        for seed in suite.seeds:
+            try:
+                split = task.split(seed)
+            except ValueError as exc:
+                raise DataError(
+                    f"cannot split the data for seed {seed}: {str(exc).splitlines()[0]}",
+                    where=where, fix="provide more rows per class, or give train/test splits",
+                ) from None
+            if not task.is_regression and len(set(split.train.y.tolist())) < 2:
+                raise DataError(
+                    f"the train split for seed {seed} has only one class", where=where,
+                    value=len(split.train), fix="provide more rows per class",
+                )
+
+
 def _check_metrics(suite: Suite, tasks: list[Task]) -> None:
     """Every task needs at least one listed metric that applies to its type."""
     for task in tasks:
@@ -141,11 +179,14 @@ def build_plan(suite: Suite) -> Plan:
     for i, s in enumerate(suite.strategies):
         where = f"{suite.source}: strategies[{i}]"
         strategies.append(STRATEGIES.get(s.name, where=where).from_spec(s.params, where=where))
-    if len({st.name for st in strategies}) != len(strategies):
+    names = [st.name for st in strategies]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
         raise ConfigError(
-            "a strategy is listed twice", where=f"{suite.source}: strategies",
-            fix="list each strategy once",
+            f"strategy {twice[0]!r} is listed twice", where=f"{suite.source}: strategies",
+            fix="list each strategy once (one entry per strategy, with its parameters)",
         )
+    _check_rank(suite)
     for i, name in enumerate(suite.metrics or []):
         METRICS.get(name, where=f"{suite.source}: metrics[{i}]")
 
@@ -170,6 +211,7 @@ def build_plan(suite: Suite) -> Plan:
         for i, t in enumerate(suite.tasks)
     ]
     _check_metrics(suite, tasks)
+    _check_splits(suite, tasks)
 
     cells, skipped = [], []
     for model in models:

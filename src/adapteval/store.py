@@ -37,7 +37,13 @@ def content_key(parts: dict[str, Any]) -> str:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(
+            "output_dir is a file, not a folder", where=str(path.parent),
+            fix="point output_dir at a folder (it is created if missing)",
+        ) from None
     try:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -48,8 +48,23 @@ def detect_format(path: Path, declared: str, *, where: str) -> str:
     return fmt
 
 
+def _check_column_count(path: Path, spec: TaskSpec, sep: str, where: str) -> None:
+    """``columns:`` must name every field of a row, no more and no fewer."""
+    quoting = csv.QUOTE_MINIMAL if spec.quoting else csv.QUOTE_NONE
+    with path.open(encoding=spec.encoding, newline="") as fh:
+        first = next(csv.reader(fh, delimiter=sep, quoting=quoting), None)
+    if first is not None and spec.columns is not None and len(first) != len(spec.columns):
+        raise DataError(
+            f"columns: gives {len(spec.columns)} names but the file's rows have {len(first)} "
+            "fields", where=where, value=spec.columns,
+            fix=f"name all {len(first)} fields (check the delimiter and format: too)",
+        )
+
+
 def _delimited(path: Path, spec: TaskSpec, sep: str, where: str) -> pd.DataFrame:
     try:
+        if spec.columns is not None:
+            _check_column_count(path, spec, sep, where)
         frame = pd.read_csv(
             path,
             sep=sep,

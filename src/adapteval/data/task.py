@@ -169,8 +169,11 @@ def _resolve(rel: str, base_dir: Path) -> Path:
 def _column(frame: pd.DataFrame, column: str, role: str, where: str, source: str) -> pd.Series:
     if column not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:12]))
+        hint = ""
+        if len(frame.columns) == 1 and any(sep in str(frame.columns[0]) for sep in "\t;|"):
+            hint = " (one column holding separators: is the delimiter right? try format: tsv)"
         raise DataError(
-            f"{role} column {column!r} not found in {source}", where=where,
+            f"{role} column {column!r} not found in {source}{hint}", where=where,
             fix=f"set {role}: to one of the columns: {cols}",
         )
     return frame[column]

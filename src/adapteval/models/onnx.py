@@ -46,6 +46,10 @@ class ONNXEncoder:
     pretrained = True
 
     def __init__(self, spec: ModelSpec, model_file: Path, tokenizer_dir: Path, *, where: str = ""):
+        # transformers must be imported before onnxruntime: the other order makes
+        # onnxruntime's native telemetry look up a remote host (seen with 1.32)
+        from transformers import AutoTokenizer
+
         try:
             import onnxruntime as ort
         except ImportError:
@@ -53,8 +57,8 @@ class ONNXEncoder:
                 "ONNX models need onnxruntime, which is not installed", where=where,
                 fix="pip install 'adapteval[onnx]'",
             ) from None
-        from transformers import AutoTokenizer
-
+        if hasattr(ort, "disable_telemetry_events"):
+            ort.disable_telemetry_events()
         self.spec = spec
         self.folder = model_file.parent
         options = ort.SessionOptions()
