@@ -53,7 +53,7 @@ def run(
     >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
     >>> results.to_pandas().head()                                    # doctest: +SKIP
     """
-    results, _ = run_with_summary(suite, output_dir=output_dir, reporter=reporter)
+    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
     return results
 
 
@@ -70,16 +70,6 @@ def apply_shortlist(plan: Plan, ranking: Ranking, k: int) -> Plan:
     if dropped:
         plan.skipped.append(f"shortlist: adapting only {', '.join(keep)}; not {', '.join(dropped)}")
     return plan
-
-
-def run_with_summary(
-    suite: str | Path | Suite | dict[str, Any],
-    *,
-    output_dir: str | Path | None = None,
-    reporter: Reporter | None = None,
-) -> tuple[Results, RunSummary]:
-    results, summary, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
-    return results, summary
 
 
 def run_full(

@@ -75,7 +75,8 @@ def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         kind = entry.kind if entry is not None else "hf"
     if kind in BASELINES:
         return ModelRef(spec.label, spec, kind, None, f"{kind}-baseline-v1")
-    from adapteval.models.hf import hf_fingerprint, resolve_model_dir, weight_format
+    from adapteval.models.fingerprint import folder_fingerprint
+    from adapteval.models.hf import resolve_model_dir, weight_format
 
     if kind == "onnx":
         return _resolve_onnx(spec, base_dir, where)
@@ -86,7 +87,7 @@ def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         )
     folder = resolve_model_dir(spec, base_dir, where=where)
     weight_format(folder, spec, where=where)
-    fingerprint = hf_fingerprint(folder)
+    fingerprint = folder_fingerprint(folder)
     if spec.random_init:
         fingerprint = content_key({"weights": fingerprint, "random_init": spec.init_seed})[:20]
     return ModelRef(spec.label, spec, kind, folder, fingerprint)

@@ -20,7 +20,6 @@ from adapteval.config import ModelSpec
 from adapteval.errors import ModelLoadError
 from adapteval.models.batching import length_sorted_batches
 from adapteval.models.catalog import CATALOG, lookup
-from adapteval.models.fingerprint import folder_fingerprint
 
 SAFE_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors", "1_Pooling/*", "2_Normalize/*"]
 
@@ -216,6 +215,3 @@ class HFEncoder:
                     progress(len(idx))
         return out
 
-
-def hf_fingerprint(folder: Path) -> str:
-    return folder_fingerprint(folder)
