@@ -63,17 +63,15 @@ class Results:
         self.requested = metrics
         self.bootstrap = bootstrap or BootstrapSpec()
         self._order = order or {}
-        self.baseline_labels = {
-            self.labels[r.key].model for r in rows if "-baseline-" in r.model_fingerprint
+        # baseline label -> kind ("majority" | "tfidf"), from fingerprints "<kind>-baseline-v1"
+        self.baselines = {
+            self.labels[r.key].model: r.model_fingerprint.split("-baseline-")[0]
+            for r in rows if "-baseline-" in r.model_fingerprint
         }
+        self.baseline_labels = set(self.baselines)
         self.majority_label = next(
-            (self.labels[r.key].model for r in rows if r.model_fingerprint.startswith("majority-")),
-            None,
+            (m for m, kind in self.baselines.items() if kind == "majority"), None
         )
-        self.baseline_models = {
-            self.labels[r.key].model for r in rows
-            if r.model_fingerprint.startswith(f"{BASELINE_REFERENCE}-baseline")
-        }
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -229,7 +227,7 @@ class Results:
             name = self.primary_metric(t).name
             mine = {seed: self.scored[k][name] for seed, k in seeds.items()}
             refs = []
-            for base in sorted(self.baseline_models):
+            for base in sorted(m for m, k in self.baselines.items() if k == BASELINE_REFERENCE):
                 if base != m:
                     ref_s = s if (base, t, s) in groups else "probe"
                     refs.append(("baseline", f"{base} · {ref_s}", groups.get((base, t, ref_s))))
