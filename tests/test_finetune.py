@@ -69,7 +69,7 @@ def test_every_cell_starts_from_the_pretrained_weights(tiny, tiny_bert, tmp_path
 
     monkeypatch.setattr(training, "load_encoder", recording_load)
     a, b = small_task("yelp", tmp_path), small_task("imdb", tmp_path)
-    trained_a = run(a, tiny).model.encoder.state_dict()
+    trained_a = run(a, tiny).predictor.model.encoder.state_dict()
     after_a = run(b, tiny).predictions
     assert len(starts) == 2
     for start in starts:

@@ -48,7 +48,7 @@ def test_only_adapters_and_head_train(tiny, tiny_bert, yelp, monkeypatch):
 
     monkeypatch.setattr(training, "train", snapshot_then_train)
     fitted = fit(yelp, tiny, learning_rate=1e-2)
-    after = fitted.model.state_dict()
+    after = fitted.predictor.model.state_dict()
     on_disk = load_file(tiny_bert / "model.safetensors")
     lora = [k for k in after if "lora_" in k]
     assert lora and all(".query." in k or ".value." in k for k in lora)
@@ -60,11 +60,11 @@ def test_only_adapters_and_head_train(tiny, tiny_bert, yelp, monkeypatch):
     base = {k.replace(".base_layer.", "."): v for k, v in after.items() if "lora_" not in k}
     for key, value in on_disk.items():  # the base weights are the pretrained ones
         assert torch.equal(base[f"encoder.{key}"], value), key
-    trainable = {n for n, q in fitted.model.named_parameters() if q.requires_grad}
+    trainable = {n for n, q in fitted.predictor.model.named_parameters() if q.requires_grad}
     assert trainable == {k for k in after if "lora_" in k or k.startswith("head.")}
     info = fitted.predictions.info
     assert info["trainable_params"] == sum(after[k].numel() for k in trainable)
-    assert info["total_params"] == sum(q.numel() for q in fitted.model.parameters())
+    assert info["total_params"] == sum(q.numel() for q in fitted.predictor.model.parameters())
 
 
 def test_same_seed_same_numbers(tiny, yelp):

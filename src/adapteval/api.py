@@ -29,8 +29,10 @@ def results_for(plan: Plan, store: ResultStore) -> Results:
         c.key: Labels(c.model.label, c.task.name, c.strategy.name, c.seed) for c in plan.cells
     }
     rows = store.rows(labels)
+    keys = [j.key for jobs in plan.jobs().values() for j in jobs]
     return Results(
         rows,
+        analyses=sorted(store.analysis_rows(keys), key=lambda a: keys.index(a.key)),
         labels=labels,
         metrics=plan.suite.metrics,
         bootstrap=plan.suite.bootstrap,
@@ -125,6 +127,6 @@ def results(source: str | Path | Suite) -> Results:
             store.close()
     store = ResultStore(source)
     try:
-        return Results(store.rows())
+        return Results(store.rows(), analyses=store.analysis_rows())
     finally:
         store.close()

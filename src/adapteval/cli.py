@@ -216,6 +216,7 @@ class Kind(str, Enum):
     tasks = "tasks"
     strategies = "strategies"
     metrics = "metrics"
+    analyses = "analyses"
 
 
 @app.command("list")
@@ -248,6 +249,17 @@ def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
         for name in STRATEGIES.names():
             cls = STRATEGIES.get(name)
             table.add_row(name, ", ".join(cls.Params.model_fields), cls.description)
+    elif kind is Kind.analyses:
+        from adapteval.analyses import ANALYSES
+
+        table.add_column("analysis")
+        table.add_column("parameters")
+        table.add_column("provides")
+        table.add_column("description")
+        for name in ANALYSES.names():
+            cls = ANALYSES.get(name)
+            table.add_row(name, ", ".join(cls.Params.model_fields), ", ".join(cls.provides),
+                          cls.description)
     else:
         from adapteval.metrics import METRICS
 

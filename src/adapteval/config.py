@@ -121,6 +121,23 @@ class StrategySpec(_Strict):
         return dict(self.model_extra or {})
 
 
+class AnalysisSpec(_Strict):
+    """An analysis run on every cell it applies to (robustness, calibration, fairness,
+    attribution, transfer, compression, cost, ...), with its parameters. A plain string
+    means default parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    strategies: list[str] | None = Field(
+        default=None, description="run only on cells of these strategies; default: all"
+    )
+    tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class BootstrapSpec(_Strict):
     n_resamples: int = Field(default=1000, ge=100, le=100_000)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
@@ -142,6 +159,9 @@ class Suite(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     tasks: list[TaskSpec] = Field(min_length=1)
     strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="probe")])
+    analyses: list[AnalysisSpec] = Field(
+        default_factory=list, description="probes run on adapted models, stored per cell"
+    )
     seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(
         default_factory=lambda: [0], min_length=1
     )
@@ -174,7 +194,7 @@ class Suite(_Strict):
             return [{"name": v, "bundled": v} if isinstance(v, str) else v for v in value]
         return value
 
-    @field_validator("strategies", mode="before")
+    @field_validator("strategies", "analyses", mode="before")
     @classmethod
     def _strategy_strings(cls, value: Any) -> Any:
         if isinstance(value, list):

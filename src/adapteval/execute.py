@@ -2,14 +2,15 @@
 
 Cells are grouped by model, so each model is loaded once; a pretrained encoder embeds
 every text of its tasks in one length-sorted pass (cached on disk chunk by chunk)
-before its cells run. Each finished cell is written to the store at once.
+before its cells run. Each finished cell, and each of its analyses, is written to the
+store at once.
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,10 @@ import numpy as np
 
 from adapteval._env import threads
 from adapteval._version import __version__
-from adapteval.adapt import CellContext
+from adapteval.adapt import CellContext, Predictions
+from adapteval.analyses import AnalysisContext, AnalysisRow, jsonable
 from adapteval.models.baselines import BASELINES
-from adapteval.plan import Cell, ModelRef, Plan
+from adapteval.plan import Cell, Job, ModelRef, Plan
 from adapteval.progress import Reporter
 from adapteval.store import CellRow, EmbeddingCache, ResultStore, now, text_hash
 
@@ -105,43 +107,91 @@ def all_texts(tasks) -> list[str]:
 
 
 def run_cell(
-    cell: Cell, model: Any, embed: Callable | None, reporter: Reporter, *, suite: str = ""
-) -> CellRow:
+    cell: Cell, model: Any, embed: Callable | None, reporter: Reporter, *, suite: str = "",
+    jobs: list[Job] = (), stored: CellRow | None = None, plan: Plan | None = None,
+) -> Iterator[CellRow | AnalysisRow]:
+    """Adapt and evaluate one cell, then run its analyses; yields each finished row as
+    soon as it exists (the cell first, unless ``stored`` already holds it), so the
+    caller can commit it before the next starts."""
     t0 = time.perf_counter()
     split = cell.task.split(cell.seed)
     ctx = CellContext(
         cell.task, split, model, cell.seed, embed,
         lambda label, done, total: reporter.step(label, done, total),
     )
-    preds = cell.strategy.run(ctx)
-    return CellRow(
-        key=cell.key, suite=suite, model=cell.model.label, task=cell.task.name,
-        strategy=cell.strategy.name, seed=cell.seed, model_fingerprint=cell.model.fingerprint,
-        task_fingerprint=cell.task.fingerprint, strategy_config=cell.strategy.config(),
-        task_type=cell.task.type, classes=list(cell.task.classes) if cell.task.classes else None,
-        version=__version__, created_at=now(), duration_s=time.perf_counter() - t0,
-        info=preds.info, predictions=preds.to_bytes(),
-    )
+    fitted = None
+    if stored is None or any(j.analysis.needs_predictor for j in jobs):
+        fitted = cell.strategy.fit(ctx)
+    if stored is None:
+        assert fitted is not None
+        preds = fitted.predictions
+        stored = CellRow(
+            key=cell.key, suite=suite, model=cell.model.label, task=cell.task.name,
+            strategy=cell.strategy.name, seed=cell.seed, model_fingerprint=cell.model.fingerprint,
+            task_fingerprint=cell.task.fingerprint, strategy_config=cell.strategy.config(),
+            task_type=cell.task.type,
+            classes=list(cell.task.classes) if cell.task.classes else None,
+            version=__version__, created_at=now(), duration_s=time.perf_counter() - t0,
+            info=preds.info, predictions=preds.to_bytes(),
+        )
+        yield stored
+    else:
+        preds = Predictions.from_bytes(stored.predictions)
+    for job in jobs:
+        a = job.analysis
+        if a.needs_predictor and (fitted is None or fitted.predictor is None):
+            continue  # the strategy leaves no predictor to analyse
+        t1 = time.perf_counter()
+        reporter.step(f"{a.name}", 0, 1)
+        actx = AnalysisContext(
+            cell, split, preds, fitted.predictor if fitted is not None else None, model, embed,
+            plan, ctx.progress, stored.info,
+        )
+        result = jsonable(a.run(actx))
+        yield AnalysisRow(
+            key=job.key, cell_key=cell.key, name=a.name, model=cell.model.label,
+            task=cell.task.name, strategy=cell.strategy.name, seed=cell.seed,
+            config=a.config(), result=result, version=__version__, created_at=now(),
+            duration_s=time.perf_counter() - t1,
+        )
+
+
+def pending(plan: Plan, store: ResultStore) -> list[tuple[Cell, list[Job], bool]]:
+    """(cell, its analyses still to run, whether the cell itself is stored) for every
+    cell with something left to do, in plan order."""
+    done, adone = store.finished_keys(), store.finished_analysis_keys()
+    jobs = plan.jobs()
+    out = []
+    for cell in plan.cells:
+        missing = [j for j in jobs.get(cell.key, []) if j.key not in adone]
+        if cell.key not in done or missing:
+            out.append((cell, missing, cell.key in done))
+    return out
 
 
 def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter) -> RunSummary:
     t0 = time.perf_counter()
-    done = store.finished_keys()
-    todo = [c for c in plan.cells if c.key not in done]
+    todo = pending(plan, store)
     reporter.start(len(plan.cells), len(plan.cells) - len(todo))
-    by_model: dict[str, list[Cell]] = {}
-    for cell in todo:
-        by_model.setdefault(cell.model.label, []).append(cell)
+    by_model: dict[str, list[tuple[Cell, list[Job], bool]]] = {}
+    for item in todo:
+        by_model.setdefault(item[0].model.label, []).append(item)
     try:
-        for cells in by_model.values():
-            ref = cells[0].model
+        for items in by_model.values():
+            ref = items[0][0].model
             model = load_model(ref)
             embed = Embedder(model, ref, cache, reporter) if ref.pretrained else None
-            if embed is not None and any(c.strategy.frozen for c in cells):
-                embed(all_texts({c.task.name: c.task for c in cells}.values()))
-            for cell in cells:
+            if embed is not None and any(c.strategy.frozen for c, _, _ in items):
+                embed(all_texts({c.task.name: c.task for c, _, _ in items}.values()))
+            for cell, jobs, is_stored in items:
                 reporter.cell(cell.label)
-                store.put(run_cell(cell, model, embed, reporter, suite=plan.suite.name))
+                stored = store.rows([cell.key])[0] if is_stored else None
+                for row in run_cell(cell, model, embed, reporter, suite=plan.suite.name,
+                                    jobs=jobs, stored=stored, plan=plan):
+                    if isinstance(row, AnalysisRow):
+                        store.put_analysis(row)
+                    else:
+                        store.put(row)
                 reporter.cell_done()
             del model, embed
             gc.collect()

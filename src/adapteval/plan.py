@@ -6,11 +6,13 @@ unknown metric or strategy, bad strategy parameters, a missing model, unreadable
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapteval._version import __version__
 from adapteval.adapt import STRATEGIES, Strategy
+from adapteval.analyses import ANALYSES, Analysis
 from adapteval.config import ModelSpec, Suite
 from adapteval.data.task import Task, load_task
 from adapteval.errors import ConfigError, DataError, IncompatibleError
@@ -58,6 +60,15 @@ class Cell:
         return f"{self.model.label} · {self.task.name} · {self.strategy.name} · seed {self.seed}"
 
 
+@dataclass(frozen=True)
+class Job:
+    """One analysis of one cell, with its storage key."""
+
+    key: str
+    analysis: Analysis
+    cell: Cell
+
+
 @dataclass
 class Plan:
     suite: Suite
@@ -66,6 +77,30 @@ class Plan:
     strategies: list[Strategy]
     cells: list[Cell]
     skipped: list[str] = field(default_factory=list)
+    analyses: list[Analysis] = field(default_factory=list)
+
+    def task(self, name: str) -> Task:
+        return next(t for t in self.tasks if t.name == name)
+
+    def jobs(self) -> dict[str, list[Job]]:
+        """cell key -> the analyses to run on it. Model-scope analyses go to the first
+        cell of their model they apply to (in plan order), once per model."""
+        out: dict[str, list[Job]] = {}
+        placed: set[tuple[str, int]] = set()
+        for cell in self.cells:
+            for i, analysis in enumerate(self.analyses):
+                if not analysis.selected(cell):
+                    continue
+                if analysis.scope == "model":
+                    if (cell.model.key, i) in placed:
+                        continue
+                    placed.add((cell.model.key, i))
+                    key = content_key({"model": cell.model.key, "analysis": analysis.config(),
+                                       "version": __version__})
+                else:
+                    key = content_key({"cell": cell.key, "analysis": analysis.config()})
+                out.setdefault(cell.key, []).append(Job(key, analysis, cell))
+        return out
 
 
 def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
@@ -187,6 +222,25 @@ def build_plan(suite: Suite) -> Plan:
             f"strategy {twice[0]!r} is listed twice", where=f"{suite.source}: strategies",
             fix="list each strategy once (one entry per strategy, with its parameters)",
         )
+    analyses = []
+    for i, a in enumerate(suite.analyses):
+        where = f"{suite.source}: analyses[{i}]"
+        analyses.append(ANALYSES.get(a.name, where=where).from_spec(a, where=where))
+        for field_, listed, known in (("strategies", a.strategies, names),
+                                      ("tasks", a.tasks, [t.name for t in suite.tasks])):
+            for value in listed or []:
+                if value not in known:
+                    raise ConfigError(
+                        f"analysis {a.name!r} names unknown {field_[:-1] if field_ == 'tasks' else 'strategy'} {value!r}",
+                        where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
+                    )
+    configs = [json.dumps(a.config(), sort_keys=True) for a in analyses]
+    for i, c in enumerate(configs):
+        if configs.index(c) != i:
+            raise ConfigError(
+                f"analysis {analyses[i].name!r} is listed twice with the same parameters",
+                where=f"{suite.source}: analyses[{i}]", fix="list it once",
+            )
     _check_rank(suite)
     for i, name in enumerate(suite.metrics or []):
         METRICS.get(name, where=f"{suite.source}: metrics[{i}]")
@@ -232,4 +286,7 @@ def build_plan(suite: Suite) -> Plan:
             "no model supports any listed strategy", where=f"{suite.source}: strategies",
             fix="add a frozen strategy such as probe",
         )
-    return Plan(suite, models, tasks, strategies, cells, skipped)
+    plan = Plan(suite, models, tasks, strategies, cells, skipped, analyses)
+    for i, analysis in enumerate(analyses):
+        analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
+    return plan

@@ -21,6 +21,7 @@ from adapteval.aggregate import (
     paired_difference,
     tie_groups,
 )
+from adapteval.analyses.base import AnalysisRow
 from adapteval.config import BootstrapSpec
 from adapteval.metrics import (
     METRICS,
@@ -55,8 +56,10 @@ class Results:
         metrics: list[str] | None = None,
         bootstrap: BootstrapSpec | None = None,
         order: dict[str, list[str]] | None = None,
+        analyses: list[AnalysisRow] | None = None,
     ) -> None:
         self.rows = rows
+        self.analyses = analyses or []
         self.labels = labels or {
             r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
         }
@@ -75,6 +78,10 @@ class Results:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def analysis(self, name: str) -> list[AnalysisRow]:
+        """Stored results of one analysis (e.g. ``"robustness"``), in plan order."""
+        return [a for a in self.analyses if a.name == name]
 
     def metrics_of(self, task_type: str) -> list[Metric]:
         return metrics_for(task_type, self.requested)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from adapteval.analyses.base import AnalysisRow
 from adapteval.errors import StoreError
 
 SCHEMA_VERSION = 1
@@ -122,6 +123,12 @@ class ResultStore:
                 "task TEXT, estimator TEXT, score REAL, seconds REAL, created_at REAL)"
             )
             self.conn.execute(
+                """CREATE TABLE IF NOT EXISTS analyses (
+                key TEXT PRIMARY KEY, cell_key TEXT, name TEXT, model TEXT, task TEXT,
+                strategy TEXT, seed INTEGER, config TEXT, result TEXT, version TEXT,
+                created_at REAL, duration_s REAL)"""
+            )
+            self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
         except sqlite3.DatabaseError as exc:
@@ -151,24 +158,26 @@ class ResultStore:
         return cur.rowcount == 1
 
     def rows(self, keys: Iterable[str] | None = None) -> list[CellRow]:
-        sql = f"SELECT {', '.join(self.COLUMNS)} FROM cells"
-        if keys is None:
-            fetched = self.conn.execute(sql + " ORDER BY created_at").fetchall()
-        else:
-            keys = list(keys)
-            fetched = []
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                fetched += self.conn.execute(
-                    sql + f" WHERE key IN ({', '.join('?' * len(chunk))})", chunk
-                ).fetchall()
         out = []
-        for r in fetched:
+        for r in self._select("cells", self.COLUMNS, keys):
             d = dict(zip(self.COLUMNS, r, strict=True))
             for col in ("strategy_config", "info", "classes"):
                 d[col] = json.loads(d[col]) if d[col] is not None else None
             out.append(CellRow(**d))
         return out
+
+    def _select(self, table: str, columns: tuple[str, ...], keys: Iterable[str] | None) -> list:
+        """Rows of a table, all (oldest first) or those with the given keys (in chunks)."""
+        sql = f"SELECT {', '.join(columns)} FROM {table}"
+        if keys is None:
+            return self.conn.execute(sql + " ORDER BY created_at").fetchall()
+        keys, fetched = list(keys), []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            fetched += self.conn.execute(
+                sql + f" WHERE key IN ({', '.join('?' * len(chunk))})", chunk
+            ).fetchall()
+        return fetched
 
     def rank_scores(self, keys: list[str]) -> dict[str, tuple[float, float]]:
         """Stored transferability scores: key -> (score, seconds it took)."""
@@ -188,6 +197,37 @@ class ResultStore:
                 "INSERT OR REPLACE INTO rank_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(*r, now()) for r in rows],
             )
+
+    ANALYSIS_COLUMNS = (
+        "key", "cell_key", "name", "model", "task", "strategy", "seed", "config", "result",
+        "version", "created_at", "duration_s",
+    )
+
+    def finished_analysis_keys(self) -> set[str]:
+        return {k for (k,) in self.conn.execute("SELECT key FROM analyses")}
+
+    def put_analysis(self, row: AnalysisRow) -> bool:
+        """Store a finished analysis; returns False when the key was already there."""
+        values = [
+            json.dumps(getattr(row, c), allow_nan=False) if c in ("config", "result")
+            else getattr(row, c)
+            for c in self.ANALYSIS_COLUMNS
+        ]
+        with _transaction(self.conn):
+            cur = self.conn.execute(
+                f"INSERT OR IGNORE INTO analyses ({', '.join(self.ANALYSIS_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(self.ANALYSIS_COLUMNS))})",
+                values,
+            )
+        return cur.rowcount == 1
+
+    def analysis_rows(self, keys: Iterable[str] | None = None) -> list[AnalysisRow]:
+        out = []
+        for r in self._select("analyses", self.ANALYSIS_COLUMNS, keys):
+            d = dict(zip(self.ANALYSIS_COLUMNS, r, strict=True))
+            d["config"], d["result"] = json.loads(d["config"]), json.loads(d["result"])
+            out.append(AnalysisRow(**d))
+        return out
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])

@@ -127,6 +127,34 @@ def all_tables(results: Results) -> list[Table]:
     gains = gains_table(results)
     if gains is not None:
         tables.append(gains)
+    return tables + analysis_tables(results)
+
+
+def analysis_tables(results: Results) -> list[Table]:
+    """One table per stored analysis: its headline numbers, mean over seeds."""
+    from adapteval.analyses import ANALYSES
+
+    tables = []
+    for name in dict.fromkeys(a.name for a in results.analyses):
+        if name not in ANALYSES:
+            continue  # stored by a plug-in that is not installed now
+        cls = ANALYSES.get(name)
+        frame = cls.table(results.analysis(name))
+        numbers = [c for c in frame.columns
+                   if c not in ("model", "task", "strategy", "seed") and frame[c].dtype.kind in "fiu"]
+        if frame.empty or not numbers:
+            continue
+        keys = [c for c in ("model", "strategy", "task") if c in frame]
+        mean = frame.groupby(keys, sort=False)[numbers].mean().reset_index()
+        table = Table(title=f"{name}: {cls.description} (mean over seeds)", title_justify="left")
+        for col in keys:
+            table.add_column(col, no_wrap=True)
+        for col in numbers:
+            table.add_column(col, justify="right", no_wrap=True)
+        for r in mean.itertuples(index=False):
+            table.add_row(*[str(v) for v in r[: len(keys)]],
+                          *["—" if v != v else f"{v:.3f}" for v in r[len(keys):]])
+        tables.append(table)
     return tables
 
 

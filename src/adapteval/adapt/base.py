@@ -63,8 +63,44 @@ class Predictions:
             return cls(z["y_true"], z["y_pred"], proba, z["rows"], info)
 
 
+class Predictor:
+    """What an adapted model leaves behind: a function from new texts to outputs.
+
+    Analyses (robustness, fairness, attribution, transfer, compression) call it on texts
+    the cell never saw. ``scores`` returns class probabilities ``(n, C)`` for
+    classification and predicted values ``(n,)`` for regression. ``kind`` says what is
+    inside: ``"frozen"`` (encoder features + fitted head(s)) or ``"trained"`` (a torch
+    task model), so an analysis can reach further when it knows the kind.
+    """
+
+    kind: ClassVar[str] = "frozen"
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+
+    @property
+    def regression(self) -> bool:
+        return self.task.is_regression
+
+    def scores(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        out = self.scores(texts, pairs)
+        return out if self.regression else out.argmax(1)
+
+
+@dataclass
+class Fitted:
+    """A strategy's result for one cell: the predictor and its test-set predictions."""
+
+    predictor: Predictor | None
+    predictions: Predictions
+
+
 class Strategy:
-    """Base class: subclasses set ``name``, ``Params`` and implement ``run``."""
+    """Base class: subclasses set ``name``, ``Params`` and implement ``fit`` (or ``run``,
+    when they leave no predictor for analyses)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -94,8 +130,13 @@ class Strategy:
     def supports(self, model_kind: str) -> bool:
         return True
 
-    def run(self, ctx: CellContext) -> Predictions:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def fit(self, ctx: CellContext) -> Fitted:
+        return Fitted(None, self.run(ctx))
+
+    def run(self, ctx: CellContext) -> Predictions:
+        if type(self).fit is Strategy.fit:  # pragma: no cover - a subclass must define one
+            raise NotImplementedError(f"{type(self).__name__} defines neither fit nor run")
+        return self.fit(ctx).predictions
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategies", "strategy")

@@ -9,12 +9,19 @@ only when a cell runs (see ``adapteval.adapt.training``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from adapteval.adapt.base import STRATEGIES, CellContext, Params, Predictions, Strategy
+from adapteval.adapt.base import (
+    STRATEGIES,
+    CellContext,
+    Fitted,
+    Params,
+    Predictions,
+    Predictor,
+    Strategy,
+)
 from adapteval.adapt.batching import carve_validation
 from adapteval.data.task import View
 from adapteval.metrics import METRICS
@@ -66,12 +73,32 @@ class TrainParams(Params):
         return value
 
 
-@dataclass
-class Fitted:
-    """A trained task model (a ``training.TaskModel``) with its test predictions."""
+class TrainedPredictor(Predictor):
+    """A trained task model (``training.TaskModel``: encoder, pooling, head) with the
+    tokenizer and settings it was trained with."""
 
-    model: Any
-    predictions: Predictions
+    kind = "trained"
+
+    def __init__(
+        self, task: Any, model: Any, objective: Any, tokenizer: Any, max_length: int,
+        batch_size: int,
+    ) -> None:
+        super().__init__(task)
+        self.model, self.objective, self.tokenizer = model, objective, tokenizer
+        self.max_length, self.batch_size = max_length, batch_size
+        self.pad_id = tokenizer.pad_token_id or 0
+
+    def scores(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+        import numpy as np
+
+        from adapteval.adapt.batching import encode_view
+        from adapteval.adapt.training import predict
+
+        view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
+        out = predict(self.model, encode_view(self.tokenizer, view, self.max_length),
+                      self.batch_size, self.pad_id)
+        y_pred, proba = self.objective.decode(out)
+        return y_pred if proba is None else proba
 
 
 def validation_views(
@@ -159,10 +186,9 @@ class TrainedStrategy(Strategy):
         preds = Predictions(
             test.y, y_pred[None], proba[None] if proba is not None else None, test.rows, info
         )
-        return Fitted(model, preds)
-
-    def run(self, ctx: CellContext) -> Predictions:
-        return self.fit(ctx).predictions
+        return Fitted(
+            TrainedPredictor(task, model, objective, tok, max_length, p.eval_batch_size), preds
+        )
 
 
 @STRATEGIES.decorator("finetune")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import STRATEGIES, CellContext, Predictions, Strategy
-from adapteval.adapt.probe import ProbeParams, fit_predict
+from adapteval.adapt.base import STRATEGIES, CellContext, Fitted, Predictions, Strategy
+from adapteval.adapt.probe import ProbeParams, ProbePredictor, fit_predict
 from adapteval.data.task import View
 
 
@@ -42,21 +42,24 @@ class KShot(Strategy):
     description = "frozen probe on k examples per label, resampled n_experiments times"
     Params = KShotParams
 
-    def run(self, ctx: CellContext) -> Predictions:
+    def fit(self, ctx: CellContext) -> Fitted:
+        """The predictor left for analyses averages the heads of all draws."""
         train, test = ctx.split.train, ctx.split.test
-        preds, probas, fit_s = [], [], 0.0
+        preds, probas, heads, fit_s = [], [], [], 0.0
         for e in range(self.params.n_experiments):
             sub = train.take(draw(train, self.params, ctx.seed, e, ctx.task.is_regression))
-            y_pred, proba, timing = fit_predict(ctx, self.params, sub, test)
+            y_pred, proba, timing, head = fit_predict(ctx, self.params, sub, test)
+            heads.append(head)
             preds.append(y_pred)
             probas.append(proba)
             fit_s += timing["fit_s"]
             if ctx.progress is not None:
                 ctx.progress("experiments", e + 1, self.params.n_experiments)
-        return Predictions(
+        predictions = Predictions(
             test.y,
             np.stack(preds),
             np.stack(probas) if probas[0] is not None else None,
             test.rows,
             {"n_train": int(len(sub)), "n_test": len(test), "fit_s": fit_s},
         )
+        return Fitted(ProbePredictor(ctx, train, heads), predictions)

@@ -14,7 +14,15 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import Field
 
-from adapteval.adapt.base import STRATEGIES, CellContext, Params, Predictions, Strategy
+from adapteval.adapt.base import (
+    STRATEGIES,
+    CellContext,
+    Fitted,
+    Params,
+    Predictions,
+    Predictor,
+    Strategy,
+)
 from adapteval.adapt.features import frozen_features
 from adapteval.data.task import Task, View
 
@@ -45,10 +53,47 @@ def make_head(model: Any, task: Task, params: ProbeParams, seed: int, dense: boo
     return make_pipeline(StandardScaler(), head) if dense and params.standardize else head
 
 
+class ProbePredictor(Predictor):
+    """Frozen features and one or more fitted heads (k-shot averages its draws' heads).
+
+    New texts are embedded through the cell's cached embedder; a non-pretrained model
+    (TF-IDF) is refitted on the same training texts first, which is deterministic.
+    """
+
+    kind = "frozen"
+
+    def __init__(self, ctx: CellContext, fit: View, heads: list[Any]) -> None:
+        super().__init__(ctx.task)
+        self.ctx, self.fit_view, self.heads = ctx, fit, heads
+
+    def features(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+        view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
+        return frozen_features(self.ctx, self.fit_view, [view])[0]
+
+    def head_scores(self, x: Any) -> np.ndarray:
+        """Outputs of the heads on features ``x`` (averaged over heads)."""
+        if self.regression:
+            return np.mean([h.predict(x) for h in self.heads], axis=0).astype(np.float64)
+        return np.mean([head_proba(h, x, len(self.task.classes or ())) for h in self.heads], axis=0)
+
+    def scores(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        if not len(texts):
+            k = len(self.task.classes or ())
+            return np.zeros(0) if self.regression else np.zeros((0, k))
+        return self.head_scores(self.features(texts, pairs))
+
+
+def head_proba(head: Any, x: Any, k: int) -> np.ndarray:
+    """Class probabilities over all k task classes (a head may have seen fewer)."""
+    proba = np.zeros((x.shape[0], k))
+    proba[:, head.classes_] = head.predict_proba(x)
+    return proba
+
+
 def fit_predict(
     ctx: CellContext, params: ProbeParams, fit: View, test: View
-) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
-    """Fit a head on ``fit`` and predict ``test``: (y_pred, proba or None, timings)."""
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any], Any]:
+    """Fit a head on ``fit`` and predict ``test``: (y_pred, proba or None, timings, head)."""
     t0 = time.perf_counter()
     x_fit, x_test = frozen_features(ctx, fit, [fit, test])
     t1 = time.perf_counter()
@@ -57,11 +102,9 @@ def fit_predict(
     t2 = time.perf_counter()
     timing = {"features_s": t1 - t0, "fit_s": t2 - t1}
     if ctx.task.is_regression:
-        return head.predict(x_test).astype(np.float64), None, timing
-    k = len(ctx.task.classes or ())
-    proba = np.zeros((len(test), k))
-    proba[:, head.classes_] = head.predict_proba(x_test)
-    return proba.argmax(1), proba, timing
+        return head.predict(x_test).astype(np.float64), None, timing, head
+    proba = head_proba(head, x_test, len(ctx.task.classes or ()))
+    return proba.argmax(1), proba, timing, head
 
 
 @STRATEGIES.decorator("probe")
@@ -70,10 +113,11 @@ class Probe(Strategy):
     description = "frozen encoder + logistic regression (classification) / ridge (regression)"
     Params = ProbeParams
 
-    def run(self, ctx: CellContext) -> Predictions:
+    def fit(self, ctx: CellContext) -> Fitted:
         train, test = ctx.split.train, ctx.split.test
-        y_pred, proba, timing = fit_predict(ctx, self.params, train, test)
-        return Predictions(
+        y_pred, proba, timing, head = fit_predict(ctx, self.params, train, test)
+        preds = Predictions(
             test.y, y_pred[None], proba[None] if proba is not None else None, test.rows,
             {"n_train": len(train), "n_test": len(test), **timing},
         )
+        return Fitted(ProbePredictor(ctx, train, [head]), preds)
