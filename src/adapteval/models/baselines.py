@@ -37,13 +37,17 @@ class TfidfBaseline:
     def __init__(self, *, max_features: int = 50_000) -> None:
         self.max_features = max_features
 
-    def fit_transform(self, fit_texts: list[str], fit_pairs, views) -> list[Any]:
+    def vectorizer(self, fit_texts: list[str], fit_pairs=None) -> Any:
+        """The TF-IDF vectorizer fitted on the training texts (and pair texts)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(
             ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=self.max_features
         )
-        vec.fit(list(fit_texts) + (list(fit_pairs) if fit_pairs is not None else []))
+        return vec.fit(list(fit_texts) + (list(fit_pairs) if fit_pairs is not None else []))
+
+    def fit_transform(self, fit_texts: list[str], fit_pairs, views) -> list[Any]:
+        vec = self.vectorizer(fit_texts, fit_pairs)
         out = []
         for texts, pairs in views:
             a = vec.transform(texts)

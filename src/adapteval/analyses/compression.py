@@ -1,0 +1,310 @@
+"""How much can the adapted model shrink? A compression sweep, re-evaluated level by level.
+
+Levels (parameters): global magnitude pruning at each ``magnitude`` fraction, the top
+``drop_layers`` transformer layers removed, and dynamic ``int8`` quantization (see
+``adapteval.models.compress``). Each level is evaluated as the strategy would use it:
+
+- frozen strategies (probe, k-shot): the cell's texts are re-encoded by the compressed
+  encoder and the head is refitted with the same strategy parameters and seed. The
+  embeddings go through the run's embedding cache under a key of (model, level), so a
+  rerun (after a kill, or with more levels) encodes only levels it has not seen; each
+  level says how many embeddings it reused. Cost: one encoding pass of the task per level.
+- trained strategies (finetune, LoRA): a compressed copy of the fine-tuned encoder (LoRA
+  adapters merged first) predicts the test split with the trained head.
+
+Per level: ``sparsity`` (share of exact zeros in the Linear weights, counted), the
+primary metric (key ``accuracy`` whatever the metric; ``metric`` names it) and
+``retention`` = score / uncompressed score (inverted for lower-is-better metrics). The
+uncompressed level is the cell itself, so its retention is exactly 1. With
+``robustness: true`` each level also reports accuracy and flip rate under a few text
+perturbations; with ``cost: true`` the cost analysis's numbers for the level.
+
+Summary: ``retention_auc`` is the area under retention over magnitude sparsity, by the
+trapezoid rule over [0, highest sparsity], divided by that sparsity (1.0 = nothing lost
+anywhere on the curve); ``max_sparsity_99`` / ``max_sparsity_95`` are the highest
+sparsity up to which every magnitude level keeps >= 99 % / 95 % of the score.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from adapteval.adapt.base import CellContext, Params, Predictions, Predictor
+from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow
+from adapteval.errors import ConfigError
+from adapteval.metrics import Metric, metrics_for
+from adapteval.models.compress import Level, compressed, linear_sparsity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from adapteval.plan import Cell, Plan
+
+THRESHOLDS = (0.99, 0.95)
+
+
+class CompressionParams(Params):
+    magnitude: list[float] = Field(
+        default_factory=lambda: [0.0, 0.3, 0.5, 0.7, 0.9],
+        description="fractions of Linear weights pruned (global, by magnitude)",
+    )
+    drop_layers: list[int] = Field(default_factory=list, description="top layers removed")
+    int8: bool = Field(default=True, description="dynamic int8 quantization of Linear layers")
+    robustness: bool = Field(default=False, description="flip rate under perturbations per level")
+    perturbations: list[str] = Field(default_factory=lambda: ["typos", "drop_words"],
+                                     min_length=1)
+    cost: bool = Field(default=False, description="cost numbers per level (slower)")
+
+    @field_validator("magnitude")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        if any(not 0 <= v < 1 for v in value):
+            raise ValueError("each magnitude level must be a fraction in [0, 1), e.g. 0.5")
+        return sorted(set(value))
+
+    @field_validator("drop_layers")
+    @classmethod
+    def _layers(cls, value: list[int]) -> list[int]:
+        if any(v < 1 for v in value):
+            raise ValueError("each drop_layers entry must be a number of layers >= 1")
+        return sorted(set(value))
+
+    @field_validator("perturbations")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from adapteval.probes.perturb import list_perturbations
+
+        unknown = [v for v in value if v not in list_perturbations()]
+        if unknown:
+            raise ValueError(f"unknown perturbation {unknown[0]!r}; use "
+                             f"{', '.join(list_perturbations())}")
+        return value
+
+
+def levels_of(params: CompressionParams) -> list[Level]:
+    """The sweep, uncompressed level first."""
+    out = [Level("magnitude", 0.0)]
+    out += [Level("magnitude", a) for a in params.magnitude if a > 0]
+    out += [Level("drop_layers", float(n)) for n in params.drop_layers]
+    return out + ([Level("int8", 0.0)] if params.int8 else [])
+
+
+def primary_metric(cell: Cell, plan: Plan | None) -> Metric:
+    requested = plan.suite.metrics if plan is not None else None
+    return metrics_for(cell.task.type, requested)[0]
+
+
+def metric_value(metric: Metric, preds: Predictions, n_classes: int | None) -> float:
+    """The metric averaged over experiments, as ``metrics.score`` computes it."""
+    values = []
+    for e in range(preds.y_pred.shape[0]):
+        proba = preds.proba[e] if preds.proba is not None else None
+        if metric.task == "classification":
+            values.append(float(metric.compute(preds.y_true, preds.y_pred[e], proba, n_classes)))
+        else:
+            values.append(float(metric.compute(preds.y_true, preds.y_pred[e], proba)))
+    return float(np.mean(values))
+
+
+def retention(value: float, base: float, higher_is_better: bool) -> float | None:
+    num, den = (value, base) if higher_is_better else (base, value)
+    return num / den if den else None
+
+
+def level_embedder(ctx: AnalysisContext, encoder: Any, level: Level) -> tuple[Callable, int]:
+    """An embedder for the compressed encoder, and how many of the cell's embeddings it
+    already had; cached on disk when the run has a cache (the executor's Embedder)."""
+    from adapteval.execute import Embedder
+    from adapteval.store import content_key, text_hash
+
+    if not isinstance(ctx.embed, Embedder):
+        return (lambda texts: encoder.encode(texts)), 0
+    base = ctx.cell.model
+    ref = dataclasses.replace(
+        base, label=f"{base.label} · {level.label}",
+        fingerprint=content_key({"fp": base.fingerprint, "compression": level.config()}),
+    )
+    embed = Embedder(encoder, ref, ctx.embed.cache, ctx.embed.reporter)
+    texts = cell_texts(ctx)
+    reused = len(embed.cache.get(ref.key, [text_hash(t) for t in texts], encoder.dim))
+    embed(texts)  # one length-sorted pass over the whole cell, as the executor does
+    return embed, reused
+
+
+def cell_texts(ctx: AnalysisContext) -> list[str]:
+    views = [ctx.split.train, ctx.split.test]
+    return list(dict.fromkeys(t for v in views for t in v.texts + (v.pairs or [])))
+
+
+def refit_frozen(
+    ctx: AnalysisContext, level: Level, module: Any
+) -> tuple[Predictor | None, Predictions, dict[str, Any]]:
+    """Re-encode with the compressed encoder and refit the cell's strategy on it."""
+    encoder = copy.copy(ctx.model)
+    encoder.model = module
+    embed, reused = level_embedder(ctx, encoder, level)
+    cell = ctx.cell
+    lctx = CellContext(cell.task, ctx.split, encoder, cell.seed, embed, ctx.progress)
+    fitted = cell.strategy.fit(lctx)
+    return fitted.predictor, fitted.predictions, {"reused_embeddings": reused}
+
+
+def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Predictions]:
+    """The fine-tuned model with its encoder swapped for ``module``, on the test split."""
+    trained = ctx.predictor
+    task_model = trained.model
+    memo: dict[int, Any] = {id(task_model.encoder): module}
+    owner = getattr(task_model.pool, "__self__", None)  # the shared frozen encoder
+    if owner is not None:
+        memo[id(owner)] = owner
+    predictor = copy.copy(trained)
+    predictor.model = copy.deepcopy(task_model, memo)
+    test = ctx.split.test
+    out = predictor.scores(test.texts, test.pairs)
+    if predictor.regression:
+        preds = Predictions(test.y, np.asarray(out)[None], None, test.rows)
+    else:
+        preds = Predictions(test.y, out.argmax(1)[None], out[None], test.rows)
+    return predictor, preds
+
+
+def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) -> dict[str, Any]:
+    """Accuracy and flip rate (share of test predictions that change) per perturbation."""
+    from adapteval.probes.perturb import perturb_texts
+
+    test = ctx.split.test
+    clean = predictor.predict(test.texts, test.pairs)
+    out = []
+    for name in names:
+        texts = perturb_texts(test.texts, name, seed=ctx.cell.seed)
+        pred = predictor.predict(texts, test.pairs)
+        out.append({"name": name, "accuracy": float((pred == test.y).mean()),
+                    "flip_rate": float((pred != clean).mean())})
+    return {"flip_rate": float(np.mean([p["flip_rate"] for p in out])), "perturbations": out}
+
+
+def level_cost(ctx: AnalysisContext, level: Level, module: Any) -> dict[str, Any]:
+    """The cost analysis's numbers for one level (disk: its saved state dict). Peak memory
+    is measured on the pretrained weights compressed the same way (same shapes and dtypes)."""
+    from adapteval.analyses.cost import MB, CostParams, memory_mb, sample_texts, timings
+    from adapteval.models.compress import parameter_counts, state_dict_bytes
+
+    p = CostParams()
+    encoder = copy.copy(ctx.model)
+    encoder.model = module
+    texts = sample_texts(ctx.split.test.texts, p.n_texts)
+    total, nonzero = parameter_counts(module)
+    out = {"params": total, "params_nonzero": nonzero,
+           "disk_mb": state_dict_bytes(module) / MB,
+           **timings(lambda b: encoder.encode(b, batch_size=len(b)), texts, p)}
+    out.update(memory_mb(ctx.cell.model, texts, p.batch_size, level=level.config()))
+    return out
+
+
+def curve_summary(levels: list[dict[str, Any]]) -> dict[str, Any]:
+    """Area under retention over magnitude sparsity, and the thresholds it keeps."""
+    mag = sorted((lv for lv in levels if lv["method"] == "magnitude"),
+                 key=lambda lv: lv["amount"])
+    out: dict[str, Any] = {"retention_auc": None}
+    xs = [lv["sparsity"] for lv in mag]
+    ys = [lv["retention"] for lv in mag]
+    if len(mag) > 1 and None not in ys and xs[-1] > 0:
+        out["retention_auc"] = float(np.trapezoid(ys, xs) / xs[-1])
+    for t in THRESHOLDS:
+        kept = 0.0
+        for x, y in zip(xs, ys, strict=True):
+            if y is None or y < t:
+                break
+            kept = x
+        out[f"max_sparsity_{round(t * 100)}"] = kept
+    for lv in levels:
+        if lv["method"] == "int8":
+            out["int8_retention"] = lv["retention"]
+    return out
+
+
+@ANALYSES.decorator("compression")
+class Compression(Analysis):
+    name = "compression"
+    description = "retention under magnitude pruning, dropped layers and int8 quantization"
+    Params = CompressionParams
+    provides = ("retention_auc", "max_sparsity_99", "max_sparsity_95", "int8_retention")
+
+    def applies(self, cell: Cell) -> str | None:
+        if cell.model.kind != "hf":
+            return (f"compression needs a Hugging Face (torch) encoder; {cell.model.label!r} "
+                    f"is {cell.model.kind}")
+        return None
+
+    def check(self, plan: Plan, *, where: str) -> None:
+        p: CompressionParams = self.params  # type: ignore[assignment]
+        if not p.drop_layers:
+            return
+        for ref in plan.models:
+            if ref.kind != "hf" or ref.folder is None:
+                continue
+            n = json.loads((ref.folder / "config.json").read_text()).get("num_hidden_layers")
+            if isinstance(n, int) and max(p.drop_layers) >= n:
+                raise ConfigError(
+                    f"drop_layers {max(p.drop_layers)} leaves no layer of {ref.label!r} "
+                    f"({n} layers)", where=where, value=p.drop_layers,
+                    fix=f"drop at most {n - 1} layers",
+                )
+
+    def run(self, ctx: AnalysisContext) -> dict[str, Any]:
+        p: CompressionParams = self.params  # type: ignore[assignment]
+        cell = ctx.cell
+        metric = primary_metric(cell, ctx.plan)
+        k = len(cell.task.classes) if cell.task.classes else None
+        base = metric_value(metric, ctx.predictions, k)
+        frozen = cell.strategy.frozen
+        base_module = ctx.model.model if frozen else ctx.predictor.model.encoder
+        levels = levels_of(p)
+        out = []
+        for i, level in enumerate(levels):
+            ctx.step(f"compression: {level.label}", i, len(levels))
+            module = compressed(base_module, level)
+            entry: dict[str, Any] = {**level.config(), "label": level.label,
+                                     "sparsity": linear_sparsity(module)}
+            if level.is_identity:
+                predictor, preds = ctx.predictor, ctx.predictions
+            elif frozen:
+                predictor, preds, extra = refit_frozen(ctx, level, module)
+                entry.update(extra)
+            else:
+                predictor, preds = evaluate_trained(ctx, module)
+            value = metric_value(metric, preds, k)
+            entry.update(metric=metric.name, accuracy=value,
+                         retention=retention(value, base, metric.higher_is_better))
+            if p.robustness and predictor is not None and not cell.task.is_regression:
+                entry["robustness"] = robustness_at(predictor, ctx, p.perturbations)
+                entry["flip_rate"] = entry["robustness"]["flip_rate"]
+            if p.cost:
+                entry["cost"] = level_cost(ctx, level, module)
+            out.append(entry)
+        return {"metric": metric.name, "base_score": base, "levels": out,
+                **curve_summary(out)}
+
+    @classmethod
+    def curve(cls, rows: list[AnalysisRow]) -> pd.DataFrame:
+        """One line per model, strategy, task and level: means over seeds."""
+        import pandas as pd
+
+        recs = [{"model": r.model, "strategy": r.strategy, "task": r.task, "level": lv["label"],
+                 "sparsity": lv["sparsity"], "score": lv["accuracy"],
+                 "retention": lv["retention"], "flip_rate": lv.get("flip_rate"),
+                 "latency_ms_p50": (lv.get("cost") or {}).get("latency_ms_p50"),
+                 "disk_mb": (lv.get("cost") or {}).get("disk_mb")}
+                for r in rows for lv in r.result["levels"]]
+        frame = pd.DataFrame(recs)
+        if frame.empty:
+            return frame
+        keys = ["model", "strategy", "task", "level"]
+        return frame.groupby(keys, sort=False).mean(numeric_only=True).reset_index()

@@ -1,0 +1,213 @@
+"""Cost of running a model: size, latency, throughput and memory, measured, not estimated.
+
+One result per model (``scope = "model"``), measured on real test texts of the first cell
+the model runs on:
+
+- ``params`` / ``params_nonzero``: numbers in the weights (ONNX: graph initializers;
+  TF-IDF: vocabulary entries, i.e. idf weights, fitted on that cell's training texts);
+- ``disk_mb``: the model folder (Hugging Face) or the ``.onnx`` file; a compression level
+  reports its saved state dict instead;
+- ``latency_ms_p50`` / ``latency_ms_p95``: one text per call (batch 1), over ``n_texts``
+  texts after ``warmup`` calls; ``throughput_per_s``: texts per second in batches of
+  ``batch_size``; both in this process, with its thread setting (``threads``);
+- ``peak_memory_mb``: how far the resident set (RSS) rises above its level with the
+  model loaded while the texts are encoded in batches of ``batch_size``. Measured in a
+  fresh subprocess (so nothing else this process did can hide in it): load the model,
+  read VmRSS, reset the kernel's high-water mark (``/proc/self/clear_refs``), encode,
+  read VmHWM. Where the mark cannot be reset, the lifetime ``ru_maxrss`` is used and
+  ``memory_method`` says so. ``resident_mb`` is the RSS with the model loaded.
+
+The majority baseline has nothing to measure. Adaptation wall time is stored per cell;
+``cost_table(results)`` puts it next to these numbers, one row per model and strategy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field
+
+from adapteval.adapt.base import Params
+from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from adapteval.plan import Cell, ModelRef
+    from adapteval.results import Results
+
+MEASURED = ("hf", "onnx", "tfidf")
+MB = 1024 * 1024
+
+
+class CostParams(Params):
+    n_texts: int = Field(default=64, ge=5, le=10_000, description="real test texts timed")
+    warmup: int = Field(default=5, ge=0, le=1000, description="untimed calls first")
+    batch_size: int = Field(default=32, ge=1, le=4096, description="batch for throughput")
+    memory: bool = Field(default=True, description="measure peak memory in a subprocess")
+
+
+def sample_texts(texts: list[str], n: int) -> list[str]:
+    """The first ``n`` texts, repeated when there are fewer."""
+    return [texts[i % len(texts)] for i in range(n)] if texts else []
+
+
+def timings(
+    encode: Callable[[list[str]], Any], texts: list[str], params: CostParams
+) -> dict[str, float]:
+    """Latency per text at batch 1 (p50, p95, ms) and throughput at ``batch_size``."""
+    for t in texts[: params.warmup]:
+        encode([t])
+    lat = []
+    for t in texts:
+        t0 = time.perf_counter()
+        encode([t])
+        lat.append((time.perf_counter() - t0) * 1000)
+    batch = params.batch_size
+    pool = sample_texts(texts, max(len(texts), 2 * batch))
+    encode(pool[:batch])  # warm the batched path
+    t0 = time.perf_counter()
+    for i in range(0, len(pool), batch):
+        encode(pool[i : i + batch])
+    seconds = time.perf_counter() - t0
+    p50, p95 = np.percentile(lat, [50, 95])
+    return {"latency_ms_p50": float(p50), "latency_ms_p95": float(p95),
+            "throughput_per_s": len(pool) / seconds, "n_texts": len(texts),
+            "batch_size": batch}
+
+
+def folder_mb(path: Path) -> float:
+    """Size of a file, or of every non-hidden file under a folder."""
+    if path.is_file():
+        return path.stat().st_size / MB
+    files = [p for p in path.rglob("*") if p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+    return sum(p.stat().st_size for p in files) / MB
+
+
+def onnx_params(path: Path) -> tuple[int, int]:
+    """(total, non-zero) numbers in an ONNX graph's initializers."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    total = nonzero = 0
+    for init in graph.initializer:
+        arr = numpy_helper.to_array(init)
+        total += arr.size
+        nonzero += int(np.count_nonzero(arr))
+    return total, nonzero
+
+
+def memory_mb(
+    ref: ModelRef, texts: list[str], batch_size: int, *, level: dict[str, Any] | None = None,
+    fit_texts: list[str] | None = None,
+) -> dict[str, Any]:
+    """Peak memory of encoding ``texts``, measured in a fresh subprocess (see the module
+    docstring); ``level`` rebuilds a compression level there from the model's files."""
+    payload = {
+        "kind": ref.kind, "spec": ref.spec.model_dump(mode="json"),
+        "folder": str(ref.folder) if ref.folder else None,
+        "tokenizer_folder": str(ref.tokenizer_folder) if ref.tokenizer_folder else None,
+        "level": level, "texts": texts, "fit_texts": fit_texts, "batch_size": batch_size,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "adapteval.analyses.memory_probe"], input=json.dumps(payload),
+        capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"peak_memory_mb": None, "memory_error": tail[:300]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@ANALYSES.decorator("cost")
+class Cost(Analysis):
+    name = "cost"
+    description = "parameters, disk size, latency (batch 1), throughput, peak memory"
+    Params = CostParams
+    scope = "model"
+    needs_predictor = False
+    provides = ("params", "params_nonzero", "disk_mb", "latency_ms_p50", "latency_ms_p95",
+                "throughput_per_s", "peak_memory_mb")
+    lower_is_better = ("params", "params_nonzero", "disk_mb", "latency_ms_p50",
+                       "latency_ms_p95", "peak_memory_mb")
+
+    def applies(self, cell: Cell) -> str | None:
+        if cell.model.kind not in MEASURED:
+            return f"cost is not measured for {cell.model.kind} models (constant predictions)"
+        return None
+
+    def run(self, ctx: AnalysisContext) -> dict[str, Any]:
+        p: CostParams = self.params  # type: ignore[assignment]
+        ref, model = ctx.cell.model, ctx.model
+        texts = sample_texts(ctx.split.test.texts, p.n_texts)
+        fit_texts = None
+        if ref.kind == "tfidf":
+            fit_texts = list(ctx.split.train.texts)
+            vec = model.vectorizer(fit_texts)
+            encode: Callable[[list[str]], Any] = vec.transform
+            total = nonzero = len(vec.vocabulary_)
+            disk = None
+        else:
+            def encode(batch: list[str]) -> Any:
+                return model.encode(batch, batch_size=len(batch))
+
+            if ref.kind == "onnx":
+                total, nonzero = onnx_params(ref.folder)
+            else:
+                from adapteval.models.compress import parameter_counts
+
+                total, nonzero = parameter_counts(model.model)
+            disk = folder_mb(ref.folder)
+        ctx.step("cost: timing", 0, 1)
+        out: dict[str, Any] = {"kind": ref.kind, "params": total, "params_nonzero": nonzero,
+                               "disk_mb": disk, **timings(encode, texts, p),
+                               "threads": current_threads(ref.kind)}
+        if p.memory:
+            ctx.step("cost: memory", 0, 1)
+            out.update(memory_mb(ref, texts, p.batch_size, fit_texts=fit_texts))
+        return out
+
+    @classmethod
+    def table(cls, rows: list[AnalysisRow]) -> pd.DataFrame:
+        """One line per model (the cell it ran on is incidental)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"model": r.model, **cls.scalars(r.result)} for r in rows])
+
+
+def current_threads(kind: str) -> int | None:
+    if kind == "hf":
+        import torch
+
+        return torch.get_num_threads()
+    from adapteval._env import threads
+
+    return threads() or os.cpu_count()
+
+
+def cost_table(results: Results) -> pd.DataFrame:
+    """Per model and strategy: the model's measured cost and the adaptation wall time of
+    its cells (mean and total seconds over tasks and seeds)."""
+    import pandas as pd
+
+    measured = {r.model: Cost.scalars(r.result) for r in results.analysis("cost")}
+    cells = pd.DataFrame([{"model": results.labels[r.key].model,
+                           "strategy": results.labels[r.key].strategy, "seconds": r.duration_s}
+                          for r in results.rows])
+    if cells.empty:
+        return pd.DataFrame()
+    adapt = cells.groupby(["model", "strategy"], sort=False)["seconds"].agg(
+        adapt_s_mean="mean", adapt_s_total="sum", cells="size").reset_index()
+    recs = [{**r, **measured.get(r["model"], {})} for r in adapt.to_dict("records")]
+    return pd.DataFrame(recs)
