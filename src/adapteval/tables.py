@@ -138,6 +138,9 @@ def analysis_tables(results: Results) -> list[Table]:
     for name in dict.fromkeys(a.name for a in results.analyses):
         if name not in ANALYSES:
             continue  # stored by a plug-in that is not installed now
+        if name == "cost":
+            tables.append(cost_table(results))
+            continue
         cls = ANALYSES.get(name)
         frame = cls.table(results.analysis(name))
         numbers = [c for c in frame.columns
@@ -155,7 +158,57 @@ def analysis_tables(results: Results) -> list[Table]:
             table.add_row(*[str(v) for v in r[: len(keys)]],
                           *["—" if v != v else f"{v:.3f}" for v in r[len(keys):]])
         tables.append(table)
+        if name == "compression":
+            tables.append(compression_table(results))
     return tables
+
+
+def _cell(value: object, fmt: str) -> str:
+    return "—" if value is None or value != value else format(value, fmt)
+
+
+def cost_table(results: Results) -> Table:
+    """Measured cost per model next to the adaptation wall time of its cells."""
+    from adapteval.analyses.cost import cost_table as frame_of
+
+    frame = frame_of(results)
+    table = Table(title="Cost per model (latency at batch 1, throughput at batch 32, peak memory "
+                  "= RSS rise while encoding) and adaptation wall time per cell",
+                  title_justify="left")
+    columns = (("model", None), ("strategy", None), ("params", ",.0f"), ("disk MB", ".1f"),
+               ("p50 ms", ".2f"), ("p95 ms", ".2f"), ("texts/s", ".1f"), ("peak MB", ".1f"),
+               ("adapt s/cell", ".2f"), ("cells", "d"))
+    keys = ("model", "strategy", "params", "disk_mb", "latency_ms_p50", "latency_ms_p95",
+            "throughput_per_s", "peak_memory_mb", "adapt_s_mean", "cells")
+    for col, fmt in columns:
+        table.add_column(col, justify="left" if fmt is None else "right", no_wrap=True)
+    for r in frame.to_dict("records"):
+        table.add_row(*[str(r[k]) if fmt is None else _cell(r.get(k), fmt)
+                        for k, (_, fmt) in zip(keys, columns, strict=True)])
+    return table
+
+
+def compression_table(results: Results) -> Table:
+    """The retention curve: one line per level, means over seeds."""
+    from adapteval.analyses.compression import Compression
+
+    frame = Compression.curve(results.analysis("compression"))
+    table = Table(title="Compression curve (score = primary metric; retention = score / "
+                  "uncompressed; mean over seeds)", title_justify="left")
+    extra = [c for c in ("flip_rate", "latency_ms_p50", "disk_mb") if frame[c].notna().any()]
+    for col in ("model", "strategy", "task", "level", "sparsity", "score", "retention", *extra):
+        table.add_column(col, justify="left" if col in ("model", "strategy", "task", "level")
+                         else "right", no_wrap=True)
+    last = None
+    for r in frame.to_dict("records"):
+        group = (r["model"], r["strategy"], r["task"])
+        if last is not None and group != last:
+            table.add_section()
+        table.add_row(*(group if group != last else ("", "", "")), r["level"],
+                      _cell(r["sparsity"], ".1%"), _cell(r["score"], ".3f"),
+                      _cell(r["retention"], ".3f"), *[_cell(r[c], ".3f") for c in extra])
+        last = group
+    return table
 
 
 def ranking_tables(ranking, agreement=None) -> list[Table]:

@@ -1,0 +1,186 @@
+"""Compression sweeps: the transforms do what they say, compressed models still work, the
+uncompressed level is the cell itself, and a rerun reuses the levels it has encoded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import adapteval
+from adapteval.config import ModelSpec
+from adapteval.errors import ConfigError
+from adapteval.models.compress import (
+    Level,
+    compressed,
+    linear_sparsity,
+    merge_adapters,
+    parameter_counts,
+    state_dict_bytes,
+)
+from adapteval.models.hf import HFEncoder
+
+TEXTS = ["a wonderful, warm film", "the worst service I have ever had", "ok", "fine food"] * 3
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_bert, one_torch_thread) -> HFEncoder:
+    return HFEncoder(ModelSpec(source=str(tiny_bert)), tiny_bert)
+
+
+def zeros_in_linear_weights(model: torch.nn.Module) -> tuple[int, int]:
+    """Counted independently of the code under test: every Linear outside the pooler."""
+    weights = [m.weight for n, m in model.named_modules()
+               if isinstance(m, torch.nn.Linear) and not n.startswith("pooler")]
+    return sum(int((w == 0).sum()) for w in weights), sum(w.numel() for w in weights)
+
+
+@pytest.mark.parametrize("amount", [0.3, 0.5, 0.9])
+def test_global_magnitude_pruning_reaches_the_requested_sparsity(tiny, amount):
+    before = {k: v.clone() for k, v in tiny.model.state_dict().items()}
+    pruned = compressed(tiny.model, Level("magnitude", amount))
+    zeros, total = zeros_in_linear_weights(pruned)
+    assert zeros / total == pytest.approx(amount, abs=1 / total)
+    assert linear_sparsity(pruned) == pytest.approx(zeros / total)
+    assert not any(n.endswith(("_orig", "_mask")) for n in pruned.state_dict())  # permanent
+    # global, not per layer: the smallest weights go wherever they are
+    per_layer = [float((m.weight == 0).float().mean()) for n, m in pruned.named_modules()
+                 if isinstance(m, torch.nn.Linear) and not n.startswith("pooler")]
+    assert max(per_layer) - min(per_layer) > 0.01
+    # the shared encoder is untouched
+    assert all(torch.equal(before[k], v) for k, v in tiny.model.state_dict().items())
+
+
+def test_dropped_layers_and_int8_shrink_the_model_and_still_encode(tiny):
+    encoder = HFEncoder(ModelSpec(source=str(tiny.folder)), tiny.folder)
+    full = parameter_counts(tiny.model)[0]
+    for level in (Level("drop_layers", 1), Level("int8", 0.0), Level("magnitude", 0.5)):
+        encoder.model = compressed(tiny.model, level)
+        emb = encoder.encode(TEXTS)
+        assert emb.shape == (len(TEXTS), tiny.dim) and bool(torch.isfinite(torch.from_numpy(emb)).all())
+    dropped = compressed(tiny.model, Level("drop_layers", 1))
+    assert dropped.config.num_hidden_layers == 1 and len(dropped.encoder.layer) == 1
+    assert parameter_counts(dropped)[0] < full
+    assert tiny.model.config.num_hidden_layers == 2
+    quantized = compressed(tiny.model, Level("int8", 0.0))
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+
+    assert not any(type(m) is torch.nn.Linear for m in quantized.modules())
+    assert sum(isinstance(m, DynamicInt8Linear) for m in quantized.modules()) == 2 * 6 + 1
+    assert state_dict_bytes(quantized) < state_dict_bytes(tiny.model)
+    assert parameter_counts(quantized)[0] == full  # same numbers, stored as int8
+
+
+def test_merged_lora_adapters_give_the_same_outputs(tiny):
+    from peft import LoraConfig, inject_adapter_in_model
+
+    torch.manual_seed(0)
+    model = inject_adapter_in_model(
+        LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"], init_lora_weights=False),
+        compressed(tiny.model, Level("magnitude", 0.0)),
+    ).eval()
+    batch = tiny.tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        with_adapters = model(**batch).last_hidden_state
+        merged = merge_adapters(model)
+        assert not any("lora" in n for n, _ in merged.named_parameters())
+        assert torch.allclose(merged(**batch).last_hidden_state, with_adapters, atol=1e-5)
+
+
+def suite(tmp_path, model, strategies, compression, *, max_train=200, max_test=150):
+    return {
+        "name": "compression", "models": [model], "baselines": ["majority"],
+        "tasks": [{"name": "yelp", "bundled": "sentiment-yelp", "max_train": max_train,
+                   "max_test": max_test}],
+        "strategies": strategies, "seeds": [0],
+        "analyses": [{"name": "compression", **compression}],
+        "output_dir": str(tmp_path / "out"), "bootstrap": {"n_resamples": 200},
+    }
+
+
+def cell_scores(results) -> dict[tuple[str, str], float]:
+    frame = results.to_pandas()
+    frame = frame[frame["metric"] == "accuracy"]
+    return {(r.model, r.strategy): r.value for r in frame.itertuples()}
+
+
+@pytest.mark.slow
+def test_trained_strategies_evaluate_compressed_copies_of_their_own_model(tiny_bert, tmp_path):
+    fast = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
+    res = adapteval.run(suite(
+        tmp_path, {"source": str(tiny_bert), "name": "tiny"},
+        [{"name": "finetune", **fast}, {"name": "lora", **fast}],
+        {"magnitude": [0.0, 0.5], "drop_layers": [1], "robustness": True},
+        max_train=100, max_test=60,
+    ))
+    rows = res.analysis("compression")
+    assert {r.strategy for r in rows} == {"finetune", "lora"}  # not the majority baseline
+    scores = cell_scores(res)
+    for r in rows:
+        levels = {lv["label"]: lv for lv in r.result["levels"]}
+        assert list(levels) == ["magnitude 0%", "magnitude 50%", "drop 1 layer(s)", "int8"]
+        base = levels["magnitude 0%"]
+        assert base["retention"] == 1.0 and base["accuracy"] == scores[("tiny", r.strategy)]
+        assert levels["magnitude 50%"]["sparsity"] == pytest.approx(0.5, abs=1e-4)
+        for lv in levels.values():
+            assert 0.0 <= lv["accuracy"] <= 1.0 and 0.0 <= lv["flip_rate"] <= 1.0
+
+
+@pytest.mark.slow
+def test_minilm_probe_sweep_end_to_end_and_resume(tmp_path):
+    """all-MiniLM-L6-v2 probe on 200 Yelp reviews: low sparsity and int8 still beat the
+    majority class, level 0 is the cell itself, and a wider rerun reuses encoded levels."""
+    first = adapteval.run(suite(tmp_path, "all-MiniLM-L6-v2", ["probe"],
+                                {"magnitude": [0.0, 0.3, 0.9], "int8": True}))
+    (row,) = first.analysis("compression")
+    levels = {lv["label"]: lv for lv in row.result["levels"]}
+    scores = cell_scores(first)
+    own, majority = scores[("all-MiniLM-L6-v2", "probe")], scores[("majority", "probe")]
+    assert levels["magnitude 0%"]["accuracy"] == own == row.result["base_score"]
+    assert levels["magnitude 0%"]["retention"] == 1.0
+    for label in ("magnitude 30%", "int8"):
+        assert levels[label]["accuracy"] > majority + 0.1, (label, levels[label], majority)
+    assert levels["magnitude 30%"]["sparsity"] == pytest.approx(0.3, abs=1e-4)
+    assert levels["magnitude 90%"]["sparsity"] == pytest.approx(0.9, abs=1e-4)
+    n_texts = 350  # 200 train + 150 test reviews, all distinct
+    assert levels["magnitude 30%"]["reused_embeddings"] == 0
+    assert 0 < row.result["retention_auc"] <= 1.05
+
+    again = adapteval.run(suite(tmp_path, "all-MiniLM-L6-v2", ["probe"],
+                                {"magnitude": [0.0, 0.3, 0.5], "int8": True}))
+    (row2,) = again.analysis("compression")
+    levels2 = {lv["label"]: lv for lv in row2.result["levels"]}
+    assert levels2["magnitude 30%"]["reused_embeddings"] == n_texts
+    assert levels2["int8"]["reused_embeddings"] == n_texts
+    assert levels2["magnitude 50%"]["reused_embeddings"] == 0
+    for label in ("magnitude 30%", "int8"):
+        assert levels2[label]["accuracy"] == levels[label]["accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("compression", "message"),
+    [
+        ({"magnitude": [0.5, 1.0]}, "fraction in \\[0, 1\\)"),
+        ({"drop_layers": [0]}, "number of layers >= 1"),
+        ({"drop_layers": [2]}, "drop_layers 2 leaves no layer of 'tiny' \\(2 layers\\)"),
+        ({"robustness": True, "perturbations": ["sneeze"]}, "unknown perturbation 'sneeze'"),
+    ],
+)
+def test_bad_compression_settings_fail_before_any_work(tiny_bert, tmp_path, compression, message):
+    with pytest.raises(ConfigError, match=message):
+        adapteval.run(suite(tmp_path, {"source": str(tiny_bert), "name": "tiny"}, ["probe"],
+                            compression))
+    assert not (tmp_path / "out").exists()
+
+
+def test_onnx_and_baseline_models_are_not_compressed(tmp_path):
+    from adapteval.config import Suite
+    from adapteval.plan import build_plan
+
+    spec = suite(tmp_path, {"source": "paraphrase-MiniLM-L3-v2-onnx",
+                            "tokenizer": "all-MiniLM-L6-v2"}, ["probe"], {})
+    plan = build_plan(Suite.model_validate(spec))
+    (analysis,) = plan.analyses
+    reasons = {c.model.label: analysis.applies(c) for c in plan.cells}
+    assert "Hugging Face (torch) encoder" in reasons["paraphrase-MiniLM-L3-v2-onnx"]
+    assert "is majority" in reasons["majority"]
+    assert plan.jobs() == {}
