@@ -118,24 +118,26 @@ def retention(value: float, base: float, higher_is_better: bool) -> float | None
     return num / den if den else None
 
 
-def level_embedder(ctx: AnalysisContext, encoder: Any, level: Level) -> tuple[Callable, int]:
-    """An embedder for the compressed encoder, and how many of the cell's embeddings it
-    already had; cached on disk when the run has a cache (the executor's Embedder)."""
+def level_embedder(
+    ctx: AnalysisContext, encoder: Any, level: Level
+) -> tuple[Callable, dict[str, int]]:
+    """An embedder for the compressed encoder, and how many of the cell's texts it already
+    had embeddings for; cached on disk when the run has a cache (the executor's Embedder)."""
     from adapteval.execute import Embedder
     from adapteval.store import content_key, text_hash
 
+    texts = cell_texts(ctx)
     if not isinstance(ctx.embed, Embedder):
-        return (lambda texts: encoder.encode(texts)), 0
+        return (lambda batch: encoder.encode(batch)), {"texts": len(texts), "reused_embeddings": 0}
     base = ctx.cell.model
     ref = dataclasses.replace(
         base, label=f"{base.label} · {level.label}",
         fingerprint=content_key({"fp": base.fingerprint, "compression": level.config()}),
     )
     embed = Embedder(encoder, ref, ctx.embed.cache, ctx.embed.reporter)
-    texts = cell_texts(ctx)
     reused = len(embed.cache.get(ref.key, [text_hash(t) for t in texts], encoder.dim))
     embed(texts)  # one length-sorted pass over the whole cell, as the executor does
-    return embed, reused
+    return embed, {"texts": len(texts), "reused_embeddings": reused}
 
 
 def cell_texts(ctx: AnalysisContext) -> list[str]:
@@ -149,11 +151,11 @@ def refit_frozen(
     """Re-encode with the compressed encoder and refit the cell's strategy on it."""
     encoder = copy.copy(ctx.model)
     encoder.model = module
-    embed, reused = level_embedder(ctx, encoder, level)
+    embed, counts = level_embedder(ctx, encoder, level)
     cell = ctx.cell
     lctx = CellContext(cell.task, ctx.split, encoder, cell.seed, embed, ctx.progress)
     fitted = cell.strategy.fit(lctx)
-    return fitted.predictor, fitted.predictions, {"reused_embeddings": reused}
+    return fitted.predictor, fitted.predictions, counts
 
 
 def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Predictions]:
