@@ -192,10 +192,10 @@ def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) 
     return {"flip_rate": float(np.mean([p["flip_rate"] for p in out])), "perturbations": out}
 
 
-def level_cost(ctx: AnalysisContext, level: Level, module: Any) -> dict[str, Any]:
-    """The cost analysis's numbers for one level (disk: its saved state dict). Peak memory
-    is measured on the pretrained weights compressed the same way (same shapes and dtypes)."""
-    from adapteval.analyses.cost import MB, CostParams, memory_mb, sample_texts, timings
+def level_cost(ctx: AnalysisContext, module: Any) -> dict[str, Any]:
+    """The cost analysis's numbers for one level, but peak memory (``add_memory``); disk
+    size is the level's saved state dict."""
+    from adapteval.analyses.cost import MB, CostParams, sample_texts, timings
     from adapteval.models.compress import parameter_counts, state_dict_bytes
 
     p = CostParams()
@@ -203,11 +203,23 @@ def level_cost(ctx: AnalysisContext, level: Level, module: Any) -> dict[str, Any
     encoder.model = module
     texts = sample_texts(ctx.split.test.texts, p.n_texts)
     total, nonzero = parameter_counts(module)
-    out = {"params": total, "params_nonzero": nonzero,
-           "disk_mb": state_dict_bytes(module) / MB,
-           **timings(lambda b: encoder.encode(b, batch_size=len(b)), texts, p)}
-    out.update(memory_mb(ctx.cell.model, texts, p.batch_size, level=level.config()))
-    return out
+    return {"params": total, "params_nonzero": nonzero,
+            "disk_mb": state_dict_bytes(module) / MB,
+            **timings(lambda b: encoder.encode(b, batch_size=len(b)), texts, p)}
+
+
+def add_memory(ctx: AnalysisContext, levels: list[dict[str, Any]]) -> None:
+    """Peak memory of every level, in one measuring subprocess. It rebuilds each level
+    from the pretrained weights: same shapes and dtypes as the cell's compressed model, so
+    the same memory, without writing fine-tuned weights anywhere."""
+    from adapteval.analyses.cost import CostParams, memory_mb, sample_texts
+
+    p = CostParams()
+    texts = sample_texts(ctx.split.test.texts, p.n_texts)
+    configs = [{"method": lv["method"], "amount": lv["amount"]} for lv in levels]
+    for lv, mem in zip(levels, memory_mb(ctx.cell.model, texts, p.batch_size, levels=configs),
+                       strict=True):
+        lv["cost"].update(mem)
 
 
 def curve_summary(levels: list[dict[str, Any]]) -> dict[str, Any]:
@@ -289,8 +301,12 @@ class Compression(Analysis):
                 entry["robustness"] = robustness_at(predictor, ctx, p.perturbations)
                 entry["flip_rate"] = entry["robustness"]["flip_rate"]
             if p.cost:
-                entry["cost"] = level_cost(ctx, level, module)
+                entry["cost"] = level_cost(ctx, module)
             out.append(entry)
+            del module
+        if p.cost:
+            ctx.step("compression: memory", 0, 1)
+            add_memory(ctx, out)
         return {"metric": metric.name, "base_score": base, "levels": out,
                 **curve_summary(out)}
 

@@ -108,16 +108,18 @@ def onnx_params(path: Path) -> tuple[int, int]:
 
 
 def memory_mb(
-    ref: ModelRef, texts: list[str], batch_size: int, *, level: dict[str, Any] | None = None,
-    fit_texts: list[str] | None = None,
-) -> dict[str, Any]:
+    ref: ModelRef, texts: list[str], batch_size: int, *,
+    levels: list[dict[str, Any] | None] | None = None, fit_texts: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """Peak memory of encoding ``texts``, measured in a fresh subprocess (see the module
-    docstring); ``level`` rebuilds a compression level there from the model's files."""
+    docstring), one result per compression level (``None``: the model as it is); the
+    subprocess rebuilds each level from the model's files."""
+    levels = levels or [None]
     payload = {
         "kind": ref.kind, "spec": ref.spec.model_dump(mode="json"),
         "folder": str(ref.folder) if ref.folder else None,
         "tokenizer_folder": str(ref.tokenizer_folder) if ref.tokenizer_folder else None,
-        "level": level, "texts": texts, "fit_texts": fit_texts, "batch_size": batch_size,
+        "levels": levels, "texts": texts, "fit_texts": fit_texts, "batch_size": batch_size,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "adapteval.analyses.memory_probe"], input=json.dumps(payload),
@@ -126,7 +128,7 @@ def memory_mb(
     )
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"peak_memory_mb": None, "memory_error": tail[:300]}
+        return [{"peak_memory_mb": None, "memory_error": tail[:300]} for _ in levels]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -175,7 +177,7 @@ class Cost(Analysis):
                                "threads": current_threads(ref.kind)}
         if p.memory:
             ctx.step("cost: memory", 0, 1)
-            out.update(memory_mb(ref, texts, p.batch_size, fit_texts=fit_texts))
+            out.update(memory_mb(ref, texts, p.batch_size, fit_texts=fit_texts)[0])
         return out
 
     @classmethod
