@@ -17,7 +17,8 @@ primary metric (key ``accuracy`` whatever the metric; ``metric`` names it) and
 ``retention`` = score / uncompressed score (inverted for lower-is-better metrics). The
 uncompressed level is the cell itself, so its retention is exactly 1. With
 ``robustness: true`` each level also reports accuracy and flip rate under a few text
-perturbations; with ``cost: true`` the cost analysis's numbers for the level.
+perturbations (classification tasks); with ``cost: true`` the cost analysis's numbers for
+the level (disk size: its saved state dict; int8 weights are stored as int8).
 
 Summary: ``retention_auc`` is the area under retention over magnitude sparsity, by the
 trapezoid rule over [0, highest sparsity], divided by that sparsity (1.0 = nothing lost

@@ -189,10 +189,13 @@ class Cost(Analysis):
 
 
 def current_threads(kind: str) -> int | None:
+    """Threads the timed encoder used (TF-IDF transforms run on one)."""
     if kind == "hf":
         import torch
 
         return torch.get_num_threads()
+    if kind == "tfidf":
+        return 1
     from adapteval._env import threads
 
     return threads() or os.cpu_count()
@@ -200,7 +203,9 @@ def current_threads(kind: str) -> int | None:
 
 def cost_table(results: Results) -> pd.DataFrame:
     """Per model and strategy: the model's measured cost and the adaptation wall time of
-    its cells (mean and total seconds over tasks and seeds)."""
+    its cells (mean and total seconds over tasks and seeds). A pretrained encoder embeds
+    all texts of its tasks once before its frozen cells run, so their time is the head's
+    fit; the encoding pass is what ``latency``/``throughput`` describe."""
     import pandas as pd
 
     measured = {r.model: Cost.scalars(r.result) for r in results.analysis("cost")}
