@@ -195,7 +195,8 @@ def compression_table(results: Results) -> Table:
     frame = Compression.curve(results.analysis("compression"))
     table = Table(title="Compression curve (score = primary metric; retention = score / "
                   "uncompressed; mean over seeds)", title_justify="left")
-    extra = [c for c in ("flip_rate", "latency_ms_p50", "disk_mb") if frame[c].notna().any()]
+    extra = [c for c in ("flip_rate", "latency_ms_p50", "disk_mb")
+             if c in frame and frame[c].notna().any()]
     for col in ("model", "strategy", "task", "level", "sparsity", "score", "retention", *extra):
         table.add_column(col, justify="left" if col in ("model", "strategy", "task", "level")
                          else "right", no_wrap=True)
