@@ -49,6 +49,16 @@ def load(source: str | Path) -> tuple[Results, str | None]:
     return load_results(path), (str(path.resolve()) if is_suite else None)
 
 
+def store_folder(source: str | Path) -> Path:
+    """The results folder of a suite file or a store path (where mlflow.db goes)."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml"):
+        from adapteval.api import as_suite
+
+        return as_suite(path).output_path
+    return path if path.is_dir() else path.parent
+
+
 def write_report(source: str | Path | Results, output: str | Path | None = None,
                  fmt: Format = "html", *, title: str | None = None) -> Path:
     """Render the report of ``source`` (a suite YAML, a store folder or a ``Results``) to
@@ -65,4 +75,23 @@ def write_report(source: str | Path | Results, output: str | Path | None = None,
     return out
 
 
-__all__ = ["build_document", "load", "render", "write_report"]
+def track(results: Results, output_dir: str | Path, *, tensorboard: str | Path | None = None,
+          mlflow: bool | str | None = None, report: str | Path | None = None) -> dict[str, Any]:
+    """Write TensorBoard event files and/or MLflow runs for ``results``. ``mlflow=True``
+    means the local SQLite store ``<output_dir>/mlflow.db``; a string is a tracking URI."""
+    done: dict[str, Any] = {}
+    if tensorboard is not None:
+        from adapteval.report.tensorboard import write_tensorboard
+
+        done["tensorboard"] = write_tensorboard(results, tensorboard)
+    if mlflow:
+        from adapteval.report.mlflow_log import default_uri, log_to_mlflow
+
+        uri = mlflow if isinstance(mlflow, str) else default_uri(output_dir)
+        artifacts = Path(output_dir) / "mlflow-artifacts" if uri.startswith("sqlite:") else None
+        done["mlflow"] = {"uri": uri, **log_to_mlflow(results, uri, report=report,
+                                                      artifacts=artifacts)}
+    return done
+
+
+__all__ = ["build_document", "track", "load", "store_folder", "render", "write_report"]
