@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,11 +42,16 @@ def suite(tmp_path, tiny_bert, **over):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, tiny_bert) -> Results:
+def spec(tmp_path_factory, tiny_bert) -> dict:
+    return suite(tmp_path_factory.mktemp("report"), tiny_bert)
+
+
+@pytest.fixture(scope="module")
+def results(spec) -> Results:
     import torch
 
     torch.set_num_threads(1)
-    return adapteval.run(suite(tmp_path_factory.mktemp("report"), tiny_bert))
+    return adapteval.run(spec)
 
 
 def row(name, result, *, model="tfidf", task="yelp", strategy="probe", seed=0) -> AnalysisRow:
@@ -246,3 +252,121 @@ def test_plots_escape_labels_and_scale():
     assert svg.startswith("<svg") and 'class="plot-svg"' in svg
     assert "<script" not in svg and "&lt;script&gt;" in svg and "a $x$ &amp; b" in svg
     assert np.isfinite(float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1)))
+
+
+def test_tensorboard_and_mlflow_hold_the_stored_numbers(spec, results, tmp_path):
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from adapteval.report import track
+    from adapteval.report.tensorboard import run_dir
+
+    out = Path(spec["output_dir"])
+    again = adapteval.run(spec, tensorboard=tmp_path / "tb", mlflow=True)  # nothing to run
+    assert len(again) == len(results)
+    frame = results.to_pandas()
+    for row in results.rows:
+        events = EventAccumulator(str(tmp_path / "tb" / run_dir(results, row.key))).Reload()
+        for r in frame[frame["key"] == row.key].itertuples():
+            (final,) = events.Scalars(f"score/{r.metric}")
+            assert final.value == pytest.approx(r.value, abs=1e-6)
+            assert events.Scalars(f"score/{r.metric}_ci_low")[0].value == pytest.approx(
+                r.ci_low, abs=1e-6)
+        curve = row.info.get("curve") or []
+        loss = events.Scalars("train/loss") if curve else []
+        assert [(e.step, round(e.value, 5)) for e in loss] == [
+            (p["step"], round(p["train_loss"], 5)) for p in curve]
+    assert sum(bool(r.info.get("curve")) for r in results.rows) == 4
+    # written once: a second pass adds no duplicate points
+    assert track(results, out, tensorboard=tmp_path / "tb")["tensorboard"] == {
+        "cells": 0, "analyses": 0}
+
+    db = out / "mlflow.db"
+    assert db.is_file()
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    exp = client.get_experiment_by_name("adapteval: report-unit")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    assert len(runs) == len(results)
+    for run in runs:
+        key = run.data.tags["adapteval.cell_key"]
+        lab = results.labels[key]
+        p = run.data.params
+        assert (p["model"], p["task"], p["strategy"], int(p["seed"])) == (
+            lab.model, lab.task, lab.strategy, lab.seed)
+        for r in frame[frame["key"] == key].itertuples():
+            assert run.data.metrics[r.metric] == pytest.approx(r.value)
+            assert run.data.metrics[f"{r.metric}_ci_high"] == pytest.approx(r.ci_high)
+        cell = next(c for c in results.rows if c.key == key)
+        if lab.strategy == "finetune":
+            assert p["strategy.max_steps"] == "4"
+            history = client.get_metric_history(run.info.run_id, "train_loss")
+            assert [h.step for h in history] == [q["step"] for q in cell.info["curve"]]
+            assert [h.value for h in history] == pytest.approx(
+                [q["train_loss"] for q in cell.info["curve"]])
+    # the report as an artifact; cells already logged are not logged twice
+    report = write_report(results, tmp_path / "report.html")
+    done = track(results, out, mlflow=True, report=report)["mlflow"]
+    assert done["runs_added"] == 0
+    assert [a.path for a in client.list_artifacts(done["report_run"])] == ["report.html"]
+    assert (out / "mlflow-artifacts").is_dir()
+
+
+def test_mlflow_logging_and_report_stay_on_the_machine(spec, results, tmp_path):
+    """The CLI report with --mlflow under strace: no connect() outside loopback."""
+    import subprocess
+
+    from tests.conftest import CLI
+    from tests.test_offline import _strace, _user_env, check_connects
+
+    strace = _strace()
+    trace = tmp_path / "connect.trace"
+    proc = subprocess.run(
+        [strace, "-f", "-e", "trace=connect", "-o", str(trace), *CLI, "report",
+         spec["output_dir"], "-o", str(tmp_path / "r.html"), "--mlflow-uri",
+         f"sqlite:///{tmp_path / 'mlflow.db'}"],
+        capture_output=True, text=True, env=_user_env(), cwd=tmp_path, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"logged {len(results)} new run(s)" in proc.stderr
+    check_connects(trace.read_text())
+
+
+def test_compare_pairs_by_test_items_and_says_when_it_cannot(spec, results, tmp_path):
+    from typer.testing import CliRunner
+
+    from adapteval.cli import app
+    from adapteval.report.compare import compare
+
+    rows = compare(results, results, model_a="tfidf", model_b="tiny")
+    gains = results.customizability().query("over == 'baseline' and strategy == 'probe'")
+    probe = [r for r in rows if r["strategy"] == "probe"]
+    assert len(probe) == 2 and all(r["paired"] for r in probe)
+    for r in probe:  # B - A paired over seeds equals the gain of tiny over tfidf
+        g = gains[gains["task"] == r["task"]].iloc[0]
+        assert r["difference"] == pytest.approx(g["gain"])
+        assert r["difference_ci"] == pytest.approx([g["ci_low"], g["ci_high"]])
+        assert 0.0 <= r["p_value"] <= 1.0
+        assert r["significant"] == (g["ci_low"] > 0 or g["ci_high"] < 0)
+    same = compare(results, results)
+    assert all(r["difference"] == 0 and r["p_value"] == 1.0 and r["better"] == "tie"
+               for r in same)
+
+    other = adapteval.run({**spec, "models": ["tfidf"], "baselines": [], "seeds": [2],
+                           "strategies": ["probe"], "output_dir": str(tmp_path / "b")})
+    unpaired = compare(results, other)
+    assert [r["model_a"] for r in unpaired] == ["tfidf", "tfidf"]
+    for r in unpaired:
+        assert not r["paired"] and r["unpaired_reason"] == "different seeds"
+        assert r["difference_ci"] is None and r["p_value"] is None
+        assert r["significant"] == (r["b_ci"][0] > r["a_ci"][1] or r["a_ci"][0] > r["b_ci"][1])
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["compare", spec["output_dir"], str(tmp_path / "b"), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    assert [(r["task"], r["paired"]) for r in printed] == [(r["task"], False) for r in unpaired]
+    assert [r["difference"] for r in printed] == pytest.approx(
+        [r["difference"] for r in unpaired])
+    bad = runner.invoke(app, ["compare", spec["output_dir"], str(tmp_path / "b"),
+                              "--model-b", "nope"])
+    assert bad.exit_code == 2
