@@ -49,13 +49,18 @@ def run(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    tensorboard: str | Path | None = None,
+    mlflow: bool | str | None = None,
 ) -> Results:
     """Run every cell of a suite that the store does not have yet; return all its results.
+    ``tensorboard``: a log folder for event files; ``mlflow``: True (SQLite file in the
+    output folder) or a tracking URI.
 
     >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
     >>> results.to_pandas().head()                                    # doctest: +SKIP
     """
-    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
+    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter,
+                             tensorboard=tensorboard, mlflow=mlflow)
     return results
 
 
@@ -79,6 +84,8 @@ def run_full(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    tensorboard: str | Path | None = None,
+    mlflow: bool | str | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
     with _opened(suite, output_dir) as (plan, store, cache):
@@ -87,7 +94,12 @@ def run_full(
             ranking = rank_models(plan, cache, reporter, store)
             apply_shortlist(plan, ranking, plan.suite.shortlist)
         summary = run_plan(plan, store, cache, reporter or Reporter())
-        return results_for(plan, store), summary, ranking
+        results = results_for(plan, store)
+        if tensorboard is not None or mlflow:
+            from adapteval.report import track
+
+            track(results, store.path.parent, tensorboard=tensorboard, mlflow=mlflow)
+        return results, summary, ranking
 
 
 def rank(

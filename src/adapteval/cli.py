@@ -87,12 +87,14 @@ def _reporter(quiet: bool):
     return RichReporter(err) if show else Reporter()
 
 
-def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
+def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
+         tensorboard: Path | None = None, mlflow: bool | str | None = None) -> None:
     from adapteval.api import run_full
     from adapteval.rank import ranking_agreement
     from adapteval.tables import ranking_tables
 
-    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet))
+    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet),
+                                         tensorboard=tensorboard, mlflow=mlflow)
     err.print(
         f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
         f"({summary.seconds:.1f} s)", highlight=False,
@@ -111,10 +113,19 @@ def run(
         Path | None, typer.Option("--output-dir", "-o", help="store folder (default: the suite's)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    tensorboard: Annotated[
+        Path | None, typer.Option("--tensorboard", help="write TensorBoard event files here")
+    ] = None,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="log cells to MLflow (default: <output_dir>/mlflow.db)")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
+    ] = None,
 ) -> None:
     """Run a suite: every cell not yet in the store, then print the tables."""
     try:
-        _run(suite, output_dir, quiet)
+        _run(suite, output_dir, quiet, tensorboard=tensorboard, mlflow=mlflow_uri or mlflow)
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 
@@ -188,6 +199,75 @@ def rank(
         for t in ranking_tables(ranking, agreement):
             out.print(t)
             out.print()
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def report(
+    source: Annotated[
+        Path, typer.Argument(help="a suite YAML (its cells) or a store folder")
+    ] = Path("adapteval-results"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="default: report.html / .md / .json")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="log cells and the report to MLflow "
+                           "(default: <output_dir>/mlflow.db)")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
+    ] = None,
+) -> None:
+    """Write a report: offline HTML with plots, a Markdown summary or a JSON export."""
+    from adapteval.report import load, store_folder, track, write_report
+
+    try:
+        results, _ = load(source)
+        path = write_report(source, output, fmt.value)
+        err.print(f"wrote {path}", highlight=False)
+        if mlflow or mlflow_uri:
+            done = track(results, store_folder(source), mlflow=mlflow_uri or True, report=path)
+            err.print(f"logged {done['mlflow']['runs_added']} new run(s) and the report to "
+                      f"{done['mlflow']['uri']}", highlight=False)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="result set A (store folder or suite YAML), e.g. old")],
+    b: Annotated[Path, typer.Argument(help="result set B, e.g. new")],
+    model_a: Annotated[str | None, typer.Option("--model-a", help="model of A to compare")] = None,
+    model_b: Annotated[str | None, typer.Option("--model-b", help="model of B to compare")] = None,
+    fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.table,
+) -> None:
+    """Compare two result sets per task and strategy: B − A with paired significance."""
+    import json
+
+    from adapteval.report import load
+    from adapteval.report.compare import compare as compare_sets
+
+    try:
+        rows = compare_sets(load(a)[0], load(b)[0], model_a=model_a, model_b=model_b)
+        if fmt is CompareFormat.json:
+            sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        else:
+            from adapteval.report.compare import compare_table
+
+            out.print(compare_table(rows))
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 
