@@ -151,6 +151,13 @@ class CriterionSpec(_Strict):
     statistic: Literal["mean", "ci_low", "ci_high"] = "mean"
     strategy: str | None = Field(default=None, description="only this strategy; default: each")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        from adapteval.acceptance import parse_rule
+
+        return parse_rule(value) if isinstance(value, str) else value
+
 
 class BootstrapSpec(_Strict):
     n_resamples: int = Field(default=1000, ge=100, le=100_000)
@@ -216,15 +223,6 @@ class Suite(_Strict):
     def _strategy_strings(cls, value: Any) -> Any:
         if isinstance(value, list):
             return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
-
-    @field_validator("criteria", mode="before")
-    @classmethod
-    def _criterion_strings(cls, value: Any) -> Any:
-        from adapteval.acceptance import parse_rule
-
-        if isinstance(value, list):
-            return [parse_rule(v) if isinstance(v, str) else v for v in value]
         return value
 
     @field_validator("seeds")
