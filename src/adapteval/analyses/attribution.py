@@ -98,6 +98,11 @@ class Attribution(Analysis):
         return None
 
     def check(self, plan: Any, *, where: str) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("captum") is None:
+            raise ConfigError("the attribution analysis needs the captum package", where=where,
+                              fix="pip install 'adapteval[interpret]'")
         if self.params.method == "integrated_gradients" and not any(
             self.selected(c) for c in plan.cells
         ):
