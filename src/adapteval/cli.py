@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming what, where, the value and the
 fix), 1 internal error (``--debug`` shows the traceback), 130 interrupted (finished
-cells are kept; rerun to resume).
+cells are kept; rerun to resume); ``check`` exits 3 when the model is not acceptable.
 """
 
 from __future__ import annotations
@@ -289,6 +289,51 @@ def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> 
             out.print(f"  skipped: {note}")
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def check(
+    suite: Annotated[Path, typer.Argument(help="suite YAML file with criteria:")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="the model to judge (default: any)")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", "-s", help="judge only this strategy")
+    ] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+) -> None:
+    """Run what is missing, then check the suite's acceptance criteria. Exit 0 when the
+    chosen model (without --model: at least one candidate) is acceptable, 3 when not."""
+    import json
+
+    from adapteval.acceptance import verdict_table
+    from adapteval.api import check as check_api
+
+    try:
+        v = check_api(suite, model=model, strategy=strategy, output_dir=output_dir,
+                      reporter=_reporter(quiet))
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+    if fmt is CheckFormat.json:
+        sys.stdout.write(json.dumps(v.to_dict(), indent=1) + "\n")
+    else:
+        out.print(verdict_table(v))
+        best = v.best
+        if model is not None:
+            out.print(f"{model}: {'acceptable' if v.acceptable else 'NOT acceptable'}"
+                      + (f" (with {best.strategy})" if best else ""), highlight=False)
+        elif best is not None:
+            out.print(f"acceptable: best is {best.model} ({best.strategy})", highlight=False)
+        else:
+            out.print("no candidate is acceptable", highlight=False)
+    raise typer.Exit(0 if v.acceptable else 3)
 
 
 class Kind(str, Enum):

@@ -138,6 +138,27 @@ class AnalysisSpec(_Strict):
         return dict(self.model_extra or {})
 
 
+class CriterionSpec(_Strict):
+    """One acceptance rule. A plain string in YAML is the compact form, e.g.
+    ``"accuracy >= 0.85 on every task (ci_low)"`` (see ``adapteval.acceptance``)."""
+
+    metric: str = Field(min_length=1, description="cell metric, analysis number or aggregate")
+    op: Literal[">=", "<=", ">", "<", "=="]
+    threshold: float
+    scope: str | None = Field(
+        default=None, description="every_task (default) | mean | worst_task | task:<name>"
+    )
+    statistic: Literal["mean", "ci_low", "ci_high"] = "mean"
+    strategy: str | None = Field(default=None, description="only this strategy; default: each")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        from adapteval.acceptance import parse_rule
+
+        return parse_rule(value) if isinstance(value, str) else value
+
+
 class BootstrapSpec(_Strict):
     n_resamples: int = Field(default=1000, ge=100, le=100_000)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
@@ -161,6 +182,9 @@ class Suite(_Strict):
     strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="probe")])
     analyses: list[AnalysisSpec] = Field(
         default_factory=list, description="probes run on adapted models, stored per cell"
+    )
+    criteria: list[CriterionSpec] = Field(
+        default_factory=list, description="acceptance rules checked by `adapteval check`"
     )
     seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(
         default_factory=lambda: [0], min_length=1
@@ -265,7 +289,7 @@ def _loc(loc: tuple[Any, ...], data: Any) -> str:
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
     parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec,
-              "rank": RankSpec}.get(
+              "rank": RankSpec, "criteria": CriterionSpec}.get(
         str(loc[0]) if len(loc) > 1 else "", Suite
     )
     return ", ".join(parent.model_fields)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapteval._version import __version__
+from adapteval.acceptance import Rule, resolve_criteria
 from adapteval.adapt import STRATEGIES, Strategy
 from adapteval.analyses import ANALYSES, Analysis
 from adapteval.config import ModelSpec, Suite
@@ -78,6 +79,7 @@ class Plan:
     cells: list[Cell]
     skipped: list[str] = field(default_factory=list)
     analyses: list[Analysis] = field(default_factory=list)
+    criteria: list[Rule] = field(default_factory=list)  # resolved acceptance rules
 
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)
@@ -289,4 +291,5 @@ def build_plan(suite: Suite) -> Plan:
     plan = Plan(suite, models, tasks, strategies, cells, skipped, analyses)
     for i, analysis in enumerate(analyses):
         analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
+    plan.criteria = resolve_criteria(plan)
     return plan

@@ -3,3 +3,4 @@
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
 
 __all__ = ["ANALYSES", "Analysis", "AnalysisContext", "AnalysisRow", "jsonable"]
+from adapteval.analyses import attribution  # noqa: E402,F401
