@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from adapteval.adapt.base import Predictions
 from adapteval.data.task import View
 
 if TYPE_CHECKING:
@@ -38,3 +39,9 @@ def class_name(cell: Cell, code: Any) -> str:
 
 def sub_pairs(view: View, idx: np.ndarray) -> list[str] | None:
     return [view.pairs[i] for i in idx] if view.pairs is not None else None
+
+
+def as_stored(predictions: Predictions) -> Predictions:
+    """The predictions as the store keeps them (float32 probabilities, renormalised), so
+    an analysis gives the same numbers right after its cell runs and on a resumed run."""
+    return Predictions.from_bytes(predictions.to_bytes())

@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import Field
 
 from adapteval.adapt.base import Params
-from adapteval.analyses._common import classification_only
+from adapteval.analyses._common import as_stored, classification_only
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
 from adapteval.errors import ConfigError
 from adapteval.probes.calibration import (
@@ -74,12 +74,13 @@ def calibration_metrics(
 
 def cross_fit_temperature(
     y: np.ndarray, proba: np.ndarray, experiments: int, seed: int
-) -> tuple[np.ndarray, list[float]]:
+) -> tuple[np.ndarray, list[float], list[np.ndarray]]:
     """Two-fold cross-fitted temperature scaling of pooled predictions.
 
     ``proba`` holds ``experiments`` blocks of the same ``n`` items; the halves split
     items, not rows, so one item's predictions from every experiment stay in one fold.
-    Returns the calibrated probabilities and the two temperatures.
+    Returns the calibrated probabilities, the two temperatures and the two folds (item
+    positions); the temperature fitted on ``folds[0]`` calibrates ``folds[1]`` and back.
     """
     n = len(y) // experiments
     perm = np.random.default_rng([seed, n, 2]).permutation(n)
@@ -93,7 +94,7 @@ def cross_fit_temperature(
         t = fit_temperature(logits=logits[fit_rows], y_true=y[fit_rows])
         out[apply_rows] = apply_temperature(logits[apply_rows], t)
         temps.append(t)
-    return out, temps
+    return out, temps, folds
 
 
 @ANALYSES.decorator("calibration")
@@ -131,7 +132,7 @@ class Calibration(Analysis):
         return classification_only(cell, "calibration")
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
-        preds, p = ctx.predictions, self.params
+        preds, p = as_stored(ctx.predictions), self.params
         assert preds.proba is not None
         experiments = preds.proba.shape[0]
         proba = preds.proba.reshape(-1, preds.proba.shape[-1])
@@ -156,7 +157,7 @@ class Calibration(Analysis):
             after = apply_temperature(proba_to_logits(proba), t)
             fitted = {"T": t, "fit_on": "validation", "n_fit": len(val)}
         else:
-            after, temps = cross_fit_temperature(y, proba, experiments, ctx.cell.seed)
+            after, temps, _ = cross_fit_temperature(y, proba, experiments, ctx.cell.seed)
             fitted = {"T": float(np.exp(np.mean(np.log(temps)))), "T_folds": temps,
                       "fit_on": "cross_fit", "n_fit": len(y) // experiments // 2}
         metrics = calibration_metrics(y, after, p.n_bins, p.strategy)
