@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from acceptability_data import accuracy, read_domains, stored_predictions
 from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 from sklearn.metrics import brier_score_loss, log_loss
@@ -15,8 +16,6 @@ from adapteval.analyses.calibration import cross_fit_temperature
 from adapteval.analyses.fairness import fairness_replicates, group_rates
 from adapteval.errors import ConfigError
 from adapteval.metrics import bootstrap_indices
-
-from acceptability_data import accuracy, read_domains, stored_predictions
 
 pytestmark = pytest.mark.slow  # real runs of a 720-item task
 
