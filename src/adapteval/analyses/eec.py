@@ -101,6 +101,8 @@ def gap_test(gaps: np.ndarray, alpha: float) -> dict[str, Any]:
                 "t_p_value": None, "significant": False, "n_pairs": 0}
     if np.allclose(gaps, 0.0, atol=1e-12):  # no difference at all: nothing to test
         p_w = p_t = 1.0
+    elif np.ptp(gaps) < 1e-12:  # one and the same nonzero gap everywhere: t is infinite
+        p_w, p_t = float(wilcoxon(gaps).pvalue), 0.0
     else:
         p_w = float(wilcoxon(gaps).pvalue)
         p_t = float(ttest_1samp(gaps, 0.0).pvalue)
