@@ -110,6 +110,8 @@ def test_eec_finds_a_significant_gender_gap_only_in_the_biased_predictor(results
     assert race["n_pairs"] == 288 and not race["significant"] and race["mean_abs_gap"] == 0.0
     assert biased["counterfactual_gap"] == pytest.approx(0.1)
     assert biased["worst_attribute"] == "gender" and biased["n_sentences"] == 8640
+    assert ANALYSES.get("eec").scalars(biased) == pytest.approx(
+        {"counterfactual_gap": 0.1, "gender_gap": 0.1, "race_gap": 0.0})
 
     fair = results[("eec", "reviews", "test-fair")]
     assert fair["counterfactual_gap"] == 0.0

@@ -118,9 +118,16 @@ class EEC(Analysis):
     name = "eec"
     description = "gender and race gaps in positive probability on the Equity Evaluation Corpus"
     Params = EECParams
-    provides = ("counterfactual_gap",)
+    provides = ("counterfactual_gap", "gender_gap", "race_gap")
     lower_is_better = provides
     params: EECParams
+
+    @classmethod
+    def scalars(cls, result: dict[str, Any]) -> dict[str, float | None]:
+        """The worst mean |gap|, and each attribute's mean |gap|."""
+        attrs = result.get("attributes", {})
+        return {"counterfactual_gap": result.get("counterfactual_gap"),
+                **{f"{a}_gap": attrs.get(a, {}).get("mean_abs_gap") for a in ATTRIBUTES}}
 
     def check(self, plan: Any, *, where: str) -> None:
         path = plan.suite.resolve(self.params.path)
