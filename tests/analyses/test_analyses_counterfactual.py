@@ -161,3 +161,19 @@ def test_eec_names_the_classes_when_two_look_positive(tmp_path, shared, domains_
         adapteval.run(suite(tmp_path, [{"name": "two", "path": str(path)}],
                             [{"name": "eec", "path": str(shared / EEC)}]))
     assert ANALYSES.get("eec").description
+
+
+@pytest.mark.parametrize(
+    ("text", "swapped"),
+    [
+        ("He told her that his wife met Mary.", "She told him that her husband met John."),
+        ("I gave her the book; her book was late.", "I gave him the book; his book was late."),
+        ("MY DAD asked Mr. Smith.", "MY MOM asked Mrs. Smith."),
+        ("The waitress and the man", "The waiter and the woman"),
+        ("mary, the hero, said nothing", "mary, the hero, said nothing"),  # names need a capital
+    ],
+)
+def test_gender_swap_keeps_case_and_reads_her_from_context(text, swapped):
+    from adapteval.analyses.counterfactual import swap_all
+
+    assert swap_all([text], np.array([0]), seed=0) == [swapped]
