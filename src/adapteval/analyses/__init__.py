@@ -1,5 +1,12 @@
 """Analyses of adapted models; importing this package registers the built-in ones."""
 
+from adapteval.analyses import (  # noqa: F401  (each import registers an analysis)
+    calibration,
+    counterfactual,
+    eec,
+    fairness,
+    robustness,
+)
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
 
 __all__ = ["ANALYSES", "Analysis", "AnalysisContext", "AnalysisRow", "jsonable"]
