@@ -1,6 +1,7 @@
 """Analyses of adapted models; importing this package registers the built-in ones."""
 
 from adapteval.analyses import (  # noqa: F401  (each import registers an analysis)
+    attribution,
     calibration,
     counterfactual,
     eec,
@@ -10,4 +11,3 @@ from adapteval.analyses import (  # noqa: F401  (each import registers an analys
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
 
 __all__ = ["ANALYSES", "Analysis", "AnalysisContext", "AnalysisRow", "jsonable"]
-from adapteval.analyses import attribution  # noqa: E402,F401
