@@ -30,10 +30,11 @@ def results_for(plan: Plan, store: ResultStore) -> Results:
         c.key: Labels(c.model.label, c.task.name, c.strategy.name, c.seed) for c in plan.cells
     }
     rows = store.rows(labels)
-    keys = [j.key for jobs in plan.jobs().values() for j in jobs]
+    position = {j.key: i for i, j in enumerate(j for jobs in plan.jobs().values() for j in jobs)}
     return Results(
         rows,
-        analyses=sorted(store.analysis_rows(keys), key=lambda a: keys.index(a.key)),
+        plan=plan,
+        analyses=sorted(store.analysis_rows(position), key=lambda a: position[a.key]),
         labels=labels,
         metrics=plan.suite.metrics,
         bootstrap=plan.suite.bootstrap,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from adapteval.metrics import (
 )
 from adapteval.store import CellRow
 
+if TYPE_CHECKING:
+    from adapteval.plan import Plan
+
 BASELINE_REFERENCE = "tfidf"
 
 
@@ -57,8 +61,10 @@ class Results:
         bootstrap: BootstrapSpec | None = None,
         order: dict[str, list[str]] | None = None,
         analyses: list[AnalysisRow] | None = None,
+        plan: Plan | None = None,
     ) -> None:
         self.rows = rows
+        self.plan = plan  # the suite's plan, when read through one (criteria, order)
         self.analyses = analyses or []
         self.labels = labels or {
             r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
@@ -78,6 +84,22 @@ class Results:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def verdict(self) -> list[dict] | None:
+        """The acceptance verdict of each candidate model × strategy, one entry each with
+        its rules (measured value, threshold, pass/fail); None when the results were not read
+        through a suite with ``criteria:``."""
+        plan = self.plan
+        if plan is None or not plan.criteria:
+            return None
+        from adapteval.acceptance import verdict
+
+        return [
+            {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
+             "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
+                        "statistic": k.statistic, "passed": k.passed} for k in c.checks]}
+            for c in verdict(self, plan).candidates
+        ]
 
     def analysis(self, name: str) -> list[AnalysisRow]:
         """Stored results of one analysis (e.g. ``"robustness"``), in plan order."""
