@@ -64,7 +64,7 @@ def _target(task: str, domain: str | None, source_domain: str | None, correct: n
     return {"task": task, "domain": domain, "source_domain": source_domain,
             "accuracy": float(correct.mean()) if len(correct) else None,
             "in_domain": in_domain, "n": len(correct),
-            "correct": np.round(correct, 6).tolist(), **extra}
+            "correct": correct.tolist(), **extra}
 
 
 @ANALYSES.decorator("transfer")
