@@ -116,7 +116,8 @@ def _matrix(key: tuple, rows: list[AnalysisRow], boot: BootstrapSpec) -> Transfe
         return None
     conf = boot.confidence
     cells = {k: _estimate(v, r, conf) for k, (v, r) in per_cell.items()}
-    labels = list(dict.fromkeys([s for s, _ in cells] + [t for _, t in cells]))
+    # targets come in group (or sorted domain) order within every row: take that order
+    labels = list(dict.fromkeys([t for _, t in cells] + [s for s, _ in cells]))
     diag = [e for (s, t), e in cells.items() if s == t]
     off = {k: e for k, e in cells.items() if k[0] != k[1]}
     if not diag or not off:
@@ -236,10 +237,12 @@ def pairwise_overlap(results: Results) -> pd.DataFrame:
         lab = results.labels[r.key]
         if lab.model not in skip and r.task_type != "regression":
             by_cell.setdefault((lab.task, lab.strategy, lab.seed), {})[lab.model] = r
+    order = {m: i for i, m in enumerate(results._order.get("model", []))}
     recs: dict[tuple[str, str, str, str], list[dict[str, float]]] = {}
     for (task, strategy, _seed), cells in by_cell.items():
         correct = {m: _correct_matrix(c) for m, c in cells.items()}
-        for a, b in combinations(cells, 2):
+        models = sorted(cells, key=lambda m: (order.get(m, len(order)), m))  # same pair order
+        for a, b in combinations(models, 2):
             (ra, ca), (rb, cb) = correct[a], correct[b]
             if not np.array_equal(ra, rb):
                 continue
