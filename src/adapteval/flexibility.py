@@ -256,7 +256,7 @@ def pairwise_overlap(results: Results) -> pd.DataFrame:
         mean = {k: float(np.mean([s[k] for s in seeds])) for k in seeds[0]}
         out.append({"task": task, "strategy": strategy, "model_a": a, "model_b": b, **mean,
                     "n_seeds": len(seeds)})
-    return pd.DataFrame(out)
+    return results._sorted(pd.DataFrame(out)) if out else pd.DataFrame(out)
 
 
 # ---------------------------------------------------------------- summary per model
