@@ -38,6 +38,7 @@ def results_for(plan: Plan, store: ResultStore) -> Results:
         labels=labels,
         metrics=plan.suite.metrics,
         bootstrap=plan.suite.bootstrap,
+        ensembles=plan.suite.ensembles,
         order={
             "model": [m.label for m in plan.models],
             "task": [t.name for t in plan.tasks],

@@ -200,6 +200,11 @@ class Suite(_Strict):
         default=None, ge=1,
         description="rank candidates first; adapt only the top k beyond the frozen probe",
     )
+    ensembles: list[list[str]] = Field(
+        default_factory=list,
+        description="groups of suite models whose averaged probabilities are scored as an "
+        "extra model row, from stored predictions",
+    )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<suite>")
@@ -242,6 +247,15 @@ class Suite(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{field}: names must be unique; {dupes[0]!r} appears twice")
+        known = [m.label for m in self.models] + [b for b in self.baselines
+                                                  if b not in [m.label for m in self.models]]
+        for i, members in enumerate(self.ensembles):
+            for name in members:
+                if name not in known:
+                    raise ValueError(f"ensembles[{i}]: {name!r} is not a model of the suite; "
+                                     f"use names from: {', '.join(known)}")
+            if len(set(members)) < 2 or len(set(members)) != len(members):
+                raise ValueError(f"ensembles[{i}]: list two or more distinct models")
         return self
 
     @property

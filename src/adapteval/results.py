@@ -36,6 +36,7 @@ from adapteval.metrics import (
 from adapteval.store import CellRow
 
 if TYPE_CHECKING:
+    from adapteval.flexibility import TransferMatrix
     from adapteval.plan import Plan
 
 BASELINE_REFERENCE = "tfidf"
@@ -62,6 +63,7 @@ class Results:
         order: dict[str, list[str]] | None = None,
         analyses: list[AnalysisRow] | None = None,
         plan: Plan | None = None,
+        ensembles: list[list[str]] | None = None,
     ) -> None:
         self.rows = rows
         self.plan = plan  # the suite's plan, when read through one (criteria, order)
@@ -69,9 +71,20 @@ class Results:
         self.labels = labels or {
             r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
         }
+        self.ensembles = [list(e) for e in ensembles or []]
+        if self.ensembles:  # averaged-probability ensembles become rows like any model's
+            from adapteval.flexibility import ensemble_rows
+
+            self.labels = dict(self.labels)
+            self.rows = rows + ensemble_rows(rows, self.labels, self.ensembles)
         self.requested = metrics
         self.bootstrap = bootstrap or BootstrapSpec()
-        self._order = order or {}
+        self._order = dict(order or {})
+        if self.ensembles and "model" in self._order:
+            from adapteval.flexibility import ensemble_label
+
+            self._order["model"] = [*self._order["model"],
+                                    *(ensemble_label(e) for e in self.ensembles)]
         # baseline label -> kind ("majority" | "tfidf"), from fingerprints "<kind>-baseline-v1"
         self.baselines = {
             self.labels[r.key].model: r.model_fingerprint.split("-baseline-")[0]
@@ -104,6 +117,32 @@ class Results:
     def analysis(self, name: str) -> list[AnalysisRow]:
         """Stored results of one analysis (e.g. ``"robustness"``), in plan order."""
         return [a for a in self.analyses if a.name == name]
+
+    def transfer_matrix(self) -> list[TransferMatrix]:
+        """Domain transfer matrices from stored ``transfer`` results: one per model,
+        strategy and task group (or domain task), mean over seeds with bootstrap CIs."""
+        from adapteval.flexibility import transfer_matrices
+
+        return transfer_matrices(self.analysis("transfer"), self.bootstrap)
+
+    def transfer_summary(self) -> pd.DataFrame:
+        """One row per transfer matrix: in-domain and out-of-domain means, gap, worst pair."""
+        from adapteval.flexibility import transfer_summary
+
+        return transfer_summary(self.transfer_matrix())
+
+    def ensemble_overlap(self) -> pd.DataFrame:
+        """Pairwise error overlap (disagreement, double fault, oracle accuracy) per task."""
+        from adapteval.flexibility import pairwise_overlap
+
+        return pairwise_overlap(self)
+
+    def flexibility_summary(self) -> pd.DataFrame:
+        """Per model and strategy: P_avg, sigma_P, worst task, out-of-domain gap, retention
+        area and cost, each where it was measured."""
+        from adapteval.flexibility import flexibility_summary
+
+        return flexibility_summary(self)
 
     def metrics_of(self, task_type: str) -> list[Metric]:
         return metrics_for(task_type, self.requested)

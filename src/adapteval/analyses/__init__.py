@@ -7,6 +7,7 @@ from adapteval.analyses import (  # noqa: F401  (each import registers an analys
     eec,
     fairness,
     robustness,
+    transfer,
 )
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
 
