@@ -146,10 +146,6 @@ class Transfer(Analysis):
             return "transfer needs a classification task"
         if cell.task.name not in self.modes:
             return "no other task with the same labels and no domain column"
-        if (self.modes[cell.task.name] == "tasks" and not cell.model.pretrained
-                and cell.strategy.name == "kshot"):
-            # its heads were fitted on features refitted per draw, which the predictor lacks
-            return "k-shot heads of a non-pretrained baseline cannot score other tasks"
         return None
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
