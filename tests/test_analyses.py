@@ -119,6 +119,7 @@ def test_analyses_run_per_cell_are_stored_and_added_later_without_rerunning_cell
         ([{"name": "test-upper", "colour": 1}], "unknown parameter 'colour'"),
         ([{"name": "test-upper", "strategies": ["lora"]}], "unknown strategy 'lora'"),
         ([{"name": "test-upper", "tasks": ["sst2"]}], "unknown task 'sst2'"),
+        ([{"name": "test-upper", "models": ["bert"]}], "unknown model 'bert'"),
         (["test-upper", "test-upper"], "listed twice"),
     ],
 )

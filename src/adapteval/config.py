@@ -132,6 +132,7 @@ class AnalysisSpec(_Strict):
         default=None, description="run only on cells of these strategies; default: all"
     )
     tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
+    models: list[str] | None = Field(default=None, description="only these models; default: all")
 
     @property
     def params(self) -> dict[str, Any]:

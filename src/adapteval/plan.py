@@ -228,12 +228,15 @@ def build_plan(suite: Suite) -> Plan:
     for i, a in enumerate(suite.analyses):
         where = f"{suite.source}: analyses[{i}]"
         analyses.append(ANALYSES.get(a.name, where=where).from_spec(a, where=where))
-        for field_, listed, known in (("strategies", a.strategies, names),
-                                      ("tasks", a.tasks, [t.name for t in suite.tasks])):
+        for field_, what, listed, known in (
+            ("strategies", "strategy", a.strategies, names),
+            ("tasks", "task", a.tasks, [t.name for t in suite.tasks]),
+            ("models", "model", a.models, [m.label for m in suite.models] + list(suite.baselines)),
+        ):
             for value in listed or []:
                 if value not in known:
                     raise ConfigError(
-                        f"analysis {a.name!r} names unknown {field_[:-1] if field_ == 'tasks' else 'strategy'} {value!r}",
+                        f"analysis {a.name!r} names unknown {what} {value!r}",
                         where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
                     )
     configs = [json.dumps(a.config(), sort_keys=True) for a in analyses]
