@@ -119,6 +119,7 @@ def test_analyses_run_per_cell_are_stored_and_added_later_without_rerunning_cell
         ([{"name": "test-upper", "colour": 1}], "unknown parameter 'colour'"),
         ([{"name": "test-upper", "strategies": ["lora"]}], "unknown strategy 'lora'"),
         ([{"name": "test-upper", "tasks": ["sst2"]}], "unknown task 'sst2'"),
+        ([{"name": "test-upper", "models": ["bert"]}], "unknown model 'bert'"),
         (["test-upper", "test-upper"], "listed twice"),
     ],
 )
@@ -126,3 +127,18 @@ def test_bad_analysis_entries_fail_before_any_work(tmp_path, analyses, message):
     with pytest.raises(ConfigError, match=message):
         adapteval.run(suite(tmp_path, analyses))
     assert not (tmp_path / "out").exists()
+
+
+def test_kshot_predictor_of_a_tfidf_baseline_reproduces_its_stored_predictions(tmp_path):
+    """Each k-shot head scores new text in the TF-IDF space of its own draw."""
+    from adapteval.adapt import CellContext
+    from adapteval.api import as_suite
+    from adapteval.execute import load_model
+    from adapteval.plan import build_plan
+
+    plan = build_plan(as_suite(suite(tmp_path, [])))
+    cell = next(c for c in plan.cells if c.model.label == "tfidf" and c.strategy.name == "kshot")
+    split = cell.task.split(cell.seed)
+    fitted = cell.strategy.fit(CellContext(cell.task, split, load_model(cell.model), cell.seed))
+    proba = fitted.predictor.scores(split.test.texts)
+    np.testing.assert_allclose(proba, fitted.predictions.proba.mean(0), atol=1e-12)

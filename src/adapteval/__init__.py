@@ -13,7 +13,7 @@ from adapteval._env import apply_defaults
 apply_defaults()
 
 from adapteval._version import __version__  # noqa: E402
-from adapteval.api import rank, results, run  # noqa: E402
+from adapteval.api import check, rank, results, run  # noqa: E402
 from adapteval.config import ModelSpec, StrategySpec, Suite, TaskSpec, load_suite  # noqa: E402
 from adapteval.errors import (  # noqa: E402
     AdaptEvalError,
@@ -27,5 +27,5 @@ from adapteval.results import Results  # noqa: E402
 __all__ = [
     "AdaptEvalError", "ConfigError", "DataError", "IncompatibleError", "ModelLoadError",
     "ModelSpec", "Results", "StrategySpec", "Suite", "TaskSpec", "__version__", "load_suite",
-    "rank", "results", "run",
+    "check", "rank", "results", "run",
 ]

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from adapteval.acceptance import Verdict, check_choice, verdict
 from adapteval.config import Suite, load_suite, suite_from_dict
 from adapteval.execute import RunSummary, run_plan
 from adapteval.plan import Plan, build_plan
@@ -29,13 +30,15 @@ def results_for(plan: Plan, store: ResultStore) -> Results:
         c.key: Labels(c.model.label, c.task.name, c.strategy.name, c.seed) for c in plan.cells
     }
     rows = store.rows(labels)
-    keys = [j.key for jobs in plan.jobs().values() for j in jobs]
+    position = {j.key: i for i, j in enumerate(j for jobs in plan.jobs().values() for j in jobs)}
     return Results(
         rows,
-        analyses=sorted(store.analysis_rows(keys), key=lambda a: keys.index(a.key)),
+        plan=plan,
+        analyses=sorted(store.analysis_rows(position), key=lambda a: position[a.key]),
         labels=labels,
         metrics=plan.suite.metrics,
         bootstrap=plan.suite.bootstrap,
+        ensembles=plan.suite.ensembles,
         order={
             "model": [m.label for m in plan.models],
             "task": [t.name for t in plan.tasks],
@@ -49,13 +52,18 @@ def run(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    tensorboard: str | Path | None = None,
+    mlflow: bool | str | None = None,
 ) -> Results:
     """Run every cell of a suite that the store does not have yet; return all its results.
+    ``tensorboard``: a log folder for event files; ``mlflow``: True (SQLite file in the
+    output folder) or a tracking URI.
 
     >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
     >>> results.to_pandas().head()                                    # doctest: +SKIP
     """
-    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
+    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter,
+                             tensorboard=tensorboard, mlflow=mlflow)
     return results
 
 
@@ -79,15 +87,48 @@ def run_full(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    tensorboard: str | Path | None = None,
+    mlflow: bool | str | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
     with _opened(suite, output_dir) as (plan, store, cache):
-        ranking = None
-        if plan.suite.shortlist:
-            ranking = rank_models(plan, cache, reporter, store)
-            apply_shortlist(plan, ranking, plan.suite.shortlist)
-        summary = run_plan(plan, store, cache, reporter or Reporter())
-        return results_for(plan, store), summary, ranking
+        results, summary, ranking = _run_opened(plan, store, cache, reporter)
+        if tensorboard is not None or mlflow:
+            from adapteval.report import track
+
+            track(results, store.path.parent, tensorboard=tensorboard, mlflow=mlflow)
+        return results, summary, ranking
+
+
+def _run_opened(
+    plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter | None
+) -> tuple[Results, RunSummary, Ranking | None]:
+    ranking = None
+    if plan.suite.shortlist:
+        ranking = rank_models(plan, cache, reporter, store)
+        apply_shortlist(plan, ranking, plan.suite.shortlist)
+    summary = run_plan(plan, store, cache, reporter or Reporter())
+    return results_for(plan, store), summary, ranking
+
+
+def check(
+    suite: str | Path | Suite | dict[str, Any],
+    *,
+    model: str | None = None,
+    strategy: str | None = None,
+    output_dir: str | Path | None = None,
+    reporter: Reporter | None = None,
+) -> Verdict:
+    """Run what the store lacks, then check the suite's acceptance criteria: the verdict
+    per candidate model and strategy, with each rule's measured value and pass/fail.
+
+    >>> v = adapteval.check("suite.yaml", model="all-MiniLM-L6-v2")   # doctest: +SKIP
+    >>> v.acceptable, v.to_dict()                                      # doctest: +SKIP
+    """
+    with _opened(suite, output_dir) as (plan, store, cache):
+        check_choice(plan, model, strategy)
+        results, _, _ = _run_opened(plan, store, cache, reporter)
+        return verdict(results, plan, model=model, strategy=strategy)
 
 
 def rank(

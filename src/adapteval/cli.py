@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming what, where, the value and the
 fix), 1 internal error (``--debug`` shows the traceback), 130 interrupted (finished
-cells are kept; rerun to resume).
+cells are kept; rerun to resume); ``check`` exits 3 when the model is not acceptable.
 """
 
 from __future__ import annotations
@@ -87,12 +87,14 @@ def _reporter(quiet: bool):
     return RichReporter(err) if show else Reporter()
 
 
-def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
+def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
+         tensorboard: Path | None = None, mlflow: bool | str | None = None) -> None:
     from adapteval.api import run_full
     from adapteval.rank import ranking_agreement
     from adapteval.tables import ranking_tables
 
-    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet))
+    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet),
+                                         tensorboard=tensorboard, mlflow=mlflow)
     err.print(
         f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
         f"({summary.seconds:.1f} s)", highlight=False,
@@ -111,10 +113,19 @@ def run(
         Path | None, typer.Option("--output-dir", "-o", help="store folder (default: the suite's)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    tensorboard: Annotated[
+        Path | None, typer.Option("--tensorboard", help="write TensorBoard event files here")
+    ] = None,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="log cells to MLflow (default: <output_dir>/mlflow.db)")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
+    ] = None,
 ) -> None:
     """Run a suite: every cell not yet in the store, then print the tables."""
     try:
-        _run(suite, output_dir, quiet)
+        _run(suite, output_dir, quiet, tensorboard=tensorboard, mlflow=mlflow_uri or mlflow)
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 
@@ -192,6 +203,75 @@ def rank(
         _fail(exc)
 
 
+class ReportFormat(str, Enum):
+    html = "html"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def report(
+    source: Annotated[
+        Path, typer.Argument(help="a suite YAML (its cells) or a store folder")
+    ] = Path("adapteval-results"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="default: report.html / .md / .json")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="log cells and the report to MLflow "
+                           "(default: <output_dir>/mlflow.db)")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
+    ] = None,
+) -> None:
+    """Write a report: offline HTML with plots, a Markdown summary or a JSON export."""
+    from adapteval.report import load, store_folder, track, write_report
+
+    try:
+        results, _ = load(source)
+        path = write_report(source, output, fmt.value)
+        err.print(f"wrote {path}", highlight=False)
+        if mlflow or mlflow_uri:
+            done = track(results, store_folder(source), mlflow=mlflow_uri or True, report=path)
+            err.print(f"logged {done['mlflow']['runs_added']} new run(s) and the report to "
+                      f"{done['mlflow']['uri']}", highlight=False)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="result set A (store folder or suite YAML), e.g. old")],
+    b: Annotated[Path, typer.Argument(help="result set B, e.g. new")],
+    model_a: Annotated[str | None, typer.Option("--model-a", help="model of A to compare")] = None,
+    model_b: Annotated[str | None, typer.Option("--model-b", help="model of B to compare")] = None,
+    fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.table,
+) -> None:
+    """Compare two result sets per task and strategy: B − A with paired significance."""
+    import json
+
+    from adapteval.report import load
+    from adapteval.report.compare import compare as compare_sets
+
+    try:
+        rows = compare_sets(load(a)[0], load(b)[0], model_a=model_a, model_b=model_b)
+        if fmt is CompareFormat.json:
+            sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        else:
+            from adapteval.report.compare import compare_table
+
+            out.print(compare_table(rows))
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+
+
 @app.command()
 def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> None:
     """Check a suite (schema, models, data, metrics) without running anything."""
@@ -209,6 +289,51 @@ def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> 
             out.print(f"  skipped: {note}")
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def check(
+    suite: Annotated[Path, typer.Argument(help="suite YAML file with criteria:")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="the model to judge (default: any)")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", "-s", help="judge only this strategy")
+    ] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+) -> None:
+    """Run what is missing, then check the suite's acceptance criteria. Exit 0 when the
+    chosen model (without --model: at least one candidate) is acceptable, 3 when not."""
+    import json
+
+    from adapteval.acceptance import verdict_table
+    from adapteval.api import check as check_api
+
+    try:
+        v = check_api(suite, model=model, strategy=strategy, output_dir=output_dir,
+                      reporter=_reporter(quiet))
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(exc)
+    if fmt is CheckFormat.json:
+        sys.stdout.write(json.dumps(v.to_dict(), indent=1) + "\n")
+    else:
+        out.print(verdict_table(v))
+        best = v.best
+        if model is not None:
+            out.print(f"{model}: {'acceptable' if v.acceptable else 'NOT acceptable'}"
+                      + (f" (with {best.strategy})" if best else ""), highlight=False)
+        elif best is not None:
+            out.print(f"acceptable: best is {best.model} ({best.strategy})", highlight=False)
+        else:
+            out.print("no candidate is acceptable", highlight=False)
+    raise typer.Exit(0 if v.acceptable else 3)
 
 
 class Kind(str, Enum):

@@ -132,10 +132,32 @@ class AnalysisSpec(_Strict):
         default=None, description="run only on cells of these strategies; default: all"
     )
     tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
+    models: list[str] | None = Field(default=None, description="only these models; default: all")
 
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class CriterionSpec(_Strict):
+    """One acceptance rule. A plain string in YAML is the compact form, e.g.
+    ``"accuracy >= 0.85 on every task (ci_low)"`` (see ``adapteval.acceptance``)."""
+
+    metric: str = Field(min_length=1, description="cell metric, analysis number or aggregate")
+    op: Literal[">=", "<=", ">", "<", "=="]
+    threshold: float
+    scope: str | None = Field(
+        default=None, description="every_task (default) | mean | worst_task | task:<name>"
+    )
+    statistic: Literal["mean", "ci_low", "ci_high"] = "mean"
+    strategy: str | None = Field(default=None, description="only this strategy; default: each")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        from adapteval.acceptance import parse_rule
+
+        return parse_rule(value) if isinstance(value, str) else value
 
 
 class BootstrapSpec(_Strict):
@@ -162,6 +184,9 @@ class Suite(_Strict):
     analyses: list[AnalysisSpec] = Field(
         default_factory=list, description="probes run on adapted models, stored per cell"
     )
+    criteria: list[CriterionSpec] = Field(
+        default_factory=list, description="acceptance rules checked by `adapteval check`"
+    )
     seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(
         default_factory=lambda: [0], min_length=1
     )
@@ -175,6 +200,11 @@ class Suite(_Strict):
     shortlist: int | None = Field(
         default=None, ge=1,
         description="rank candidates first; adapt only the top k beyond the frozen probe",
+    )
+    ensembles: list[list[str]] = Field(
+        default_factory=list,
+        description="groups of suite models whose averaged probabilities are scored as an "
+        "extra model row, from stored predictions",
     )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -218,6 +248,15 @@ class Suite(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{field}: names must be unique; {dupes[0]!r} appears twice")
+        known = [m.label for m in self.models] + [b for b in self.baselines
+                                                  if b not in [m.label for m in self.models]]
+        for i, members in enumerate(self.ensembles):
+            for name in members:
+                if name not in known:
+                    raise ValueError(f"ensembles[{i}]: {name!r} is not a model of the suite; "
+                                     f"use names from: {', '.join(known)}")
+            if len(set(members)) < 2 or len(set(members)) != len(members):
+                raise ValueError(f"ensembles[{i}]: list two or more distinct models")
         return self
 
     @property
@@ -265,7 +304,7 @@ def _loc(loc: tuple[Any, ...], data: Any) -> str:
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
     parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec,
-              "rank": RankSpec}.get(
+              "rank": RankSpec, "criteria": CriterionSpec}.get(
         str(loc[0]) if len(loc) > 1 else "", Suite
     )
     return ", ".join(parent.model_fields)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapteval._version import __version__
+from adapteval.acceptance import Rule, resolve_criteria
 from adapteval.adapt import STRATEGIES, Strategy
 from adapteval.analyses import ANALYSES, Analysis
 from adapteval.config import ModelSpec, Suite
@@ -78,6 +79,7 @@ class Plan:
     cells: list[Cell]
     skipped: list[str] = field(default_factory=list)
     analyses: list[Analysis] = field(default_factory=list)
+    criteria: list[Rule] = field(default_factory=list)  # resolved acceptance rules
 
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)
@@ -226,12 +228,15 @@ def build_plan(suite: Suite) -> Plan:
     for i, a in enumerate(suite.analyses):
         where = f"{suite.source}: analyses[{i}]"
         analyses.append(ANALYSES.get(a.name, where=where).from_spec(a, where=where))
-        for field_, listed, known in (("strategies", a.strategies, names),
-                                      ("tasks", a.tasks, [t.name for t in suite.tasks])):
+        for field_, what, listed, known in (
+            ("strategies", "strategy", a.strategies, names),
+            ("tasks", "task", a.tasks, [t.name for t in suite.tasks]),
+            ("models", "model", a.models, [m.label for m in suite.models] + list(suite.baselines)),
+        ):
             for value in listed or []:
                 if value not in known:
                     raise ConfigError(
-                        f"analysis {a.name!r} names unknown {field_[:-1] if field_ == 'tasks' else 'strategy'} {value!r}",
+                        f"analysis {a.name!r} names unknown {what} {value!r}",
                         where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
                     )
     configs = [json.dumps(a.config(), sort_keys=True) for a in analyses]
@@ -289,4 +294,5 @@ def build_plan(suite: Suite) -> Plan:
     plan = Plan(suite, models, tasks, strategies, cells, skipped, analyses)
     for i, analysis in enumerate(analyses):
         analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
+    plan.criteria = resolve_criteria(plan)
     return plan

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,10 @@ from adapteval.metrics import (
 )
 from adapteval.store import CellRow
 
+if TYPE_CHECKING:
+    from adapteval.flexibility import TransferMatrix
+    from adapteval.plan import Plan
+
 BASELINE_REFERENCE = "tfidf"
 
 
@@ -57,15 +62,29 @@ class Results:
         bootstrap: BootstrapSpec | None = None,
         order: dict[str, list[str]] | None = None,
         analyses: list[AnalysisRow] | None = None,
+        plan: Plan | None = None,
+        ensembles: list[list[str]] | None = None,
     ) -> None:
         self.rows = rows
+        self.plan = plan  # the suite's plan, when read through one (criteria, order)
         self.analyses = analyses or []
         self.labels = labels or {
             r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
         }
+        self.ensembles = [list(e) for e in ensembles or []]
+        if self.ensembles:  # averaged-probability ensembles become rows like any model's
+            from adapteval.flexibility import ensemble_rows
+
+            self.labels = dict(self.labels)
+            self.rows = rows + ensemble_rows(rows, self.labels, self.ensembles)
         self.requested = metrics
         self.bootstrap = bootstrap or BootstrapSpec()
-        self._order = order or {}
+        self._order = dict(order or {})
+        if self.ensembles and "model" in self._order:
+            from adapteval.flexibility import ensemble_label
+
+            self._order["model"] = [*self._order["model"],
+                                    *(ensemble_label(e) for e in self.ensembles)]
         # baseline label -> kind ("majority" | "tfidf"), from fingerprints "<kind>-baseline-v1"
         self.baselines = {
             self.labels[r.key].model: r.model_fingerprint.split("-baseline-")[0]
@@ -79,9 +98,51 @@ class Results:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def verdict(self) -> list[dict] | None:
+        """The acceptance verdict of each candidate model × strategy, one entry each with
+        its rules (measured value, threshold, pass/fail); None when the results were not read
+        through a suite with ``criteria:``."""
+        plan = self.plan
+        if plan is None or not plan.criteria:
+            return None
+        from adapteval.acceptance import verdict
+
+        return [
+            {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
+             "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
+                        "statistic": k.statistic, "passed": k.passed} for k in c.checks]}
+            for c in verdict(self, plan).candidates
+        ]
+
     def analysis(self, name: str) -> list[AnalysisRow]:
         """Stored results of one analysis (e.g. ``"robustness"``), in plan order."""
         return [a for a in self.analyses if a.name == name]
+
+    def transfer_matrix(self) -> list[TransferMatrix]:
+        """Domain transfer matrices from stored ``transfer`` results: one per model,
+        strategy and task group (or domain task), mean over seeds with bootstrap CIs."""
+        from adapteval.flexibility import transfer_matrices
+
+        return transfer_matrices(self.analysis("transfer"), self.bootstrap)
+
+    def transfer_summary(self) -> pd.DataFrame:
+        """One row per transfer matrix: in-domain and out-of-domain means, gap, worst pair."""
+        from adapteval.flexibility import transfer_summary
+
+        return transfer_summary(self.transfer_matrix())
+
+    def ensemble_overlap(self) -> pd.DataFrame:
+        """Pairwise error overlap (disagreement, double fault, oracle accuracy) per task."""
+        from adapteval.flexibility import pairwise_overlap
+
+        return pairwise_overlap(self)
+
+    def flexibility_summary(self) -> pd.DataFrame:
+        """Per model and strategy: P_avg, sigma_P, worst task, out-of-domain gap, retention
+        area and cost, each where it was measured."""
+        from adapteval.flexibility import flexibility_summary
+
+        return flexibility_summary(self)
 
     def metrics_of(self, task_type: str) -> list[Metric]:
         return metrics_for(task_type, self.requested)

@@ -127,7 +127,93 @@ def all_tables(results: Results) -> list[Table]:
     gains = gains_table(results)
     if gains is not None:
         tables.append(gains)
+    tables += transfer_tables(results) + ensemble_tables(results)
+    if results.transfer_matrix() or results.analysis("compression") or results.analysis("cost"):
+        tables.append(flexibility_summary_table(results))
     return tables + analysis_tables(results)
+
+
+def transfer_tables(results: Results) -> list[Table]:
+    """One table per transfer scope (task group or domain task): for each model and
+    strategy its matrix, with the in/out-of-domain means, the gap and the worst pair."""
+    by_scope: dict[str, list] = {}
+    for m in results.transfer_matrix():
+        by_scope.setdefault(m.scope, []).append(m)
+    tables = []
+    for scope, matrices in by_scope.items():
+        labels = list(dict.fromkeys(lab for m in matrices for lab in m.labels))
+        table = Table(title=f"Domain transfer ({scope}): accuracy adapted on the row, evaluated "
+                      "on the column; mean over seeds, gap = in-domain − out-of-domain "
+                      "with its CI", title_justify="left")
+        for col in ("model", "strategy", "adapted on", *labels, "in / out", "gap [CI]",
+                    "worst pair"):
+            table.add_column(col, justify="left" if col in ("model", "strategy", "adapted on",
+                                                           "worst pair") else "right",
+                             no_wrap=True)
+        for i, m in enumerate(matrices):
+            if i:
+                table.add_section()
+            for j, source in enumerate(m.labels):
+                cells = [m.cells.get((source, t)) for t in labels]
+                extra = ["", "", ""]
+                if j == 0:
+                    extra = [f"{_num(m.in_domain.value)} / {_num(m.out_domain.value)}",
+                             f"{_num(m.gap.value, True)} {_ci(m.gap.ci_low, m.gap.ci_high, True)}",
+                             f"{m.worst[0]} → {m.worst[1]} ({m.worst[2]:.3f})"]
+                table.add_row(m.model if j == 0 else "", m.strategy if j == 0 else "", source,
+                              *["—" if c is None else (f"[bold]{_num(c.value)}[/]" if t == source
+                                                       else _num(c.value))
+                                for c, t in zip(cells, labels, strict=True)], *extra)
+        tables.append(table)
+    return tables
+
+
+def ensemble_tables(results: Results) -> list[Table]:
+    """Pairwise error overlap, shown when the suite lists ensembles."""
+    if not results.ensembles:
+        return []
+    overlap = results.ensemble_overlap()
+    if overlap.empty:
+        return []
+    table = Table(title="Error overlap between models (Kuncheva & Whitaker; mean over seeds): "
+                  "high disagreement and low double fault = complementary", title_justify="left")
+    for col in ("task", "strategy", "model A", "model B", "acc A", "acc B", "disagreement",
+                "double fault", "oracle acc"):
+        table.add_column(col, justify="left" if col in ("task", "strategy", "model A", "model B")
+                         else "right", no_wrap=True)
+    last = None
+    for r in overlap.itertuples():
+        if last is not None and (r.task, r.strategy) != last:
+            table.add_section()
+        table.add_row(r.task, r.strategy, r.model_a, r.model_b, _num(r.accuracy_a),
+                      _num(r.accuracy_b), _num(r.disagreement), _num(r.double_fault),
+                      _num(r.oracle_accuracy))
+        last = (r.task, r.strategy)
+    return [table]
+
+
+def flexibility_summary_table(results: Results) -> Table:
+    table = Table(title="Flexibility summary: score across tasks, out-of-domain gap, "
+                  "retention area under compression, cost (— = not measured)",
+                  title_justify="left")
+    for col in ("model", "strategy", "P_avg [CI]", "sigma_P", "worst task", "OOD gap [CI]",
+                "retention AUC", "p95 ms", "params (M)"):
+        table.add_column(col, justify="left" if col in ("model", "strategy", "worst task")
+                         else "right", no_wrap=True)
+    for r in results.flexibility_summary().itertuples():
+        gap = ("—" if r.ood_gap != r.ood_gap
+               else f"{_num(r.ood_gap, True)} {_ci(r.ood_gap_ci_low, r.ood_gap_ci_high, True)}")
+        table.add_row(
+            r.model, r.strategy, f"{_num(r.P_avg)} {_ci(r.ci_low, r.ci_high)}", _num(r.sigma_P),
+            f"{r.worst_task} ({r.worst_score:.3f})", gap,
+            "—" if r.retention_auc != r.retention_auc else _num(r.retention_auc),
+            "—" if r.latency_ms_p95 != r.latency_ms_p95 else f"{r.latency_ms_p95:.1f}",
+            "—" if r.params != r.params else f"{r.params / 1e6:.1f}",
+        )
+    return table
+
+
+DEDICATED = {"transfer"}  # analyses with their own tables above
 
 
 def analysis_tables(results: Results) -> list[Table]:
@@ -136,7 +222,7 @@ def analysis_tables(results: Results) -> list[Table]:
 
     tables = []
     for name in dict.fromkeys(a.name for a in results.analyses):
-        if name not in ANALYSES:
+        if name not in ANALYSES or name in DEDICATED:
             continue  # stored by a plug-in that is not installed now
         if name == "cost":
             tables.append(cost_table(results))

@@ -45,11 +45,12 @@ class KShot(Strategy):
     def fit(self, ctx: CellContext) -> Fitted:
         """The predictor left for analyses averages the heads of all draws."""
         train, test = ctx.split.train, ctx.split.test
-        preds, probas, heads, fit_s = [], [], [], 0.0
+        preds, probas, heads, fits, fit_s = [], [], [], [], 0.0
         for e in range(self.params.n_experiments):
             sub = train.take(draw(train, self.params, ctx.seed, e, ctx.task.is_regression))
             y_pred, proba, timing, head = fit_predict(ctx, self.params, sub, test)
             heads.append(head)
+            fits.append(sub)
             preds.append(y_pred)
             probas.append(proba)
             fit_s += timing["fit_s"]
@@ -62,4 +63,4 @@ class KShot(Strategy):
             test.rows,
             {"n_train": int(len(sub)), "n_test": len(test), "fit_s": fit_s},
         )
-        return Fitted(ProbePredictor(ctx, train, heads), predictions)
+        return Fitted(ProbePredictor(ctx, fits, heads), predictions)

@@ -56,31 +56,42 @@ def make_head(model: Any, task: Task, params: ProbeParams, seed: int, dense: boo
 class ProbePredictor(Predictor):
     """Frozen features and one or more fitted heads (k-shot averages its draws' heads).
 
-    New texts are embedded through the cell's cached embedder; a non-pretrained model
-    (TF-IDF) is refitted on the same training texts first, which is deterministic.
+    Each head comes with the training view it was fitted on. New texts are embedded
+    through the cell's cached embedder; a non-pretrained model (TF-IDF) is refitted on
+    each head's own training texts first (deterministic), so every head sees the feature
+    space it was trained in.
     """
 
     kind = "frozen"
 
-    def __init__(self, ctx: CellContext, fit: View, heads: list[Any]) -> None:
+    def __init__(self, ctx: CellContext, fits: list[View], heads: list[Any]) -> None:
         super().__init__(ctx.task)
-        self.ctx, self.fit_view, self.heads = ctx, fit, heads
+        assert len(fits) == len(heads)
+        self.ctx, self.fits, self.heads = ctx, fits, heads
 
-    def features(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+    def features(self, texts: list[str], pairs: list[str] | None = None, *, head: int = 0) -> Any:
+        """Features of new texts in the space of head ``head`` (the same space for every
+        head of a pretrained encoder)."""
         view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
-        return frozen_features(self.ctx, self.fit_view, [view])[0]
+        return frozen_features(self.ctx, self.fits[head], [view])[0]
+
+    def _head_output(self, head: Any, x: Any) -> np.ndarray:
+        if self.regression:
+            return head.predict(x).astype(np.float64)
+        return head_proba(head, x, len(self.task.classes or ()))
 
     def head_scores(self, x: Any) -> np.ndarray:
-        """Outputs of the heads on features ``x`` (averaged over heads)."""
-        if self.regression:
-            return np.mean([h.predict(x) for h in self.heads], axis=0).astype(np.float64)
-        return np.mean([head_proba(h, x, len(self.task.classes or ())) for h in self.heads], axis=0)
+        """Outputs on shared features ``x`` (averaged over heads); pretrained encoders only."""
+        return np.mean([self._head_output(h, x) for h in self.heads], axis=0)
 
     def scores(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
         if not len(texts):
             k = len(self.task.classes or ())
             return np.zeros(0) if self.regression else np.zeros((0, k))
-        return self.head_scores(self.features(texts, pairs))
+        if self.ctx.model.pretrained:
+            return self.head_scores(self.features(texts, pairs))
+        return np.mean([self._head_output(h, self.features(texts, pairs, head=i))
+                        for i, h in enumerate(self.heads)], axis=0)
 
 
 def head_proba(head: Any, x: Any, k: int) -> np.ndarray:
@@ -120,4 +131,4 @@ class Probe(Strategy):
             test.y, y_pred[None], proba[None] if proba is not None else None, test.rows,
             {"n_train": len(train), "n_test": len(test), **timing},
         )
-        return Fitted(ProbePredictor(ctx, train, [head]), preds)
+        return Fitted(ProbePredictor(ctx, [train], [head]), preds)

@@ -1,8 +1,15 @@
 """Analyses of adapted models; importing this package registers the built-in ones."""
 
-from adapteval.analyses import (
-    compression,  # noqa: F401  (registers it)
-    cost,  # noqa: F401  (registers it)
+from adapteval.analyses import (  # noqa: F401  (each import registers an analysis)
+    attribution,
+    calibration,
+    compression,
+    cost,
+    counterfactual,
+    eec,
+    fairness,
+    robustness,
+    transfer,
 )
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
 

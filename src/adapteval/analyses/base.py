@@ -68,11 +68,12 @@ class Analysis:
 
     def __init__(
         self, params: Params, *, strategies: list[str] | None = None,
-        tasks: list[str] | None = None,
+        tasks: list[str] | None = None, models: list[str] | None = None,
     ) -> None:
         self.params = params
         self.strategies = strategies
         self.tasks = tasks
+        self.models = models
 
     @classmethod
     def from_spec(cls, spec: AnalysisSpec, *, where: str) -> Analysis:
@@ -84,12 +85,12 @@ class Analysis:
             if e["type"] == "extra_forbidden":
                 raise ConfigError(
                     f"unknown parameter {key!r} of analysis {cls.name!r}", where=where,
-                    fix=f"valid parameters: {', '.join(['strategies', 'tasks', *cls.Params.model_fields])}",
+                    fix=f"valid parameters: {', '.join(['strategies', 'tasks', 'models', *cls.Params.model_fields])}",
                 ) from None
             raise ConfigError(
                 f"{key}: {e['msg'][0].lower()}{e['msg'][1:]}", where=where, value=e.get("input")
             ) from None
-        return cls(params, strategies=spec.strategies, tasks=spec.tasks)
+        return cls(params, strategies=spec.strategies, tasks=spec.tasks, models=spec.models)
 
     def config(self) -> dict[str, Any]:
         """Identity of the analysis: it keys the stored result (with the cell's key)."""
@@ -106,6 +107,8 @@ class Analysis:
         if self.strategies is not None and cell.strategy.name not in self.strategies:
             return False
         if self.tasks is not None and cell.task.name not in self.tasks:
+            return False
+        if self.models is not None and cell.model.label not in self.models:
             return False
         return self.applies(cell) is None
 

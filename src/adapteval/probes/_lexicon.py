@@ -197,3 +197,96 @@ CONTRACTIONS = {
 # Long forms that must not be contracted: "I have a car" -> "I've a car" is odd in
 # most varieties of English and "let us know" does not mean "let's know".
 EXPAND_ONLY = frozenset({"i've", "you've", "we've", "they've", "let's"})
+
+# Gendered words and their counterparts, for counterfactual swaps. "her" is missing on
+# purpose: it maps to "his" or "him" depending on what follows (see edits.swap_gender).
+GENDER_WORD_PAIRS = tuple(
+    tuple(pair.split("/"))
+    for pair in [
+        "he/she",
+        "himself/herself",
+        "man/woman",
+        "men/women",
+        "boy/girl",
+        "boys/girls",
+        "father/mother",
+        "fathers/mothers",
+        "dad/mom",
+        "son/daughter",
+        "sons/daughters",
+        "brother/sister",
+        "brothers/sisters",
+        "husband/wife",
+        "husbands/wives",
+        "boyfriend/girlfriend",
+        "uncle/aunt",
+        "nephew/niece",
+        "king/queen",
+        "gentleman/lady",
+        "gentlemen/ladies",
+        "mr/mrs",
+        "male/female",
+        "males/females",
+        "grandfather/grandmother",
+        "grandson/granddaughter",
+        "grandpa/grandma",
+        "actor/actress",
+        "actors/actresses",
+        "waiter/waitress",
+        "waiters/waitresses",
+        "sir/madam",
+    ]
+)
+# One-way swaps whose reverse is already covered by a pair above.
+GENDER_WORD_ONE_WAY = {"him": "her", "his": "her", "hers": "his", "mum": "dad"}
+
+# Male/female pairs of first names from FIRST_NAMES (names used for both genders,
+# such as "Wei", "Mei", "Minh" and "Linh", are left out).
+GENDERED_NAME_PAIRS = (
+    ("James", "Emily"),
+    ("Michael", "Sarah"),
+    ("David", "Jessica"),
+    ("Robert", "Jennifer"),
+    ("John", "Mary"),
+    ("Jeff", "Lisa"),
+    ("Steve", "Karen"),
+    ("Carlos", "Maria"),
+    ("Jose", "Sofia"),
+    ("Diego", "Lucia"),
+    ("Alejandro", "Camila"),
+    ("Joao", "Ana"),
+    ("Mohammed", "Fatima"),
+    ("Ahmed", "Aisha"),
+    ("Omar", "Layla"),
+    ("Yusuf", "Amira"),
+    ("Rahul", "Priya"),
+    ("Arjun", "Anjali"),
+    ("Sanjay", "Deepa"),
+    ("Vikram", "Lakshmi"),
+    ("Hiroshi", "Yuki"),
+    ("Haruto", "Sakura"),
+    ("Minjun", "Jisoo"),
+    ("Kwame", "Amara"),
+    ("Chinedu", "Ngozi"),
+    ("Tunde", "Zainab"),
+    ("Sipho", "Thandiwe"),
+    ("Ivan", "Olga"),
+    ("Dmitri", "Katarina"),
+    ("Luca", "Giulia"),
+    ("Lars", "Ingrid"),
+    ("Pierre", "Chloe"),
+    ("Noam", "Tamar"),
+)
+
+# After "her", these words mean it is an object ("told her about") and maps to "him";
+# before anything else it is a possessive ("her car") and maps to "his".
+HER_OBJECT_BEFORE = frozenset(
+    [
+        "a", "an", "the", "to", "and", "or", "but", "nor", "so", "yet", "in", "on", "at", "for",
+        "with", "from", "about", "into", "over", "by", "of", "off", "up", "out", "down", "back",
+        "again", "too", "very", "as", "if", "when", "because", "than", "then", "there", "here",
+        "now", "today", "yesterday", "tomorrow", "i", "we", "you", "they", "he", "she", "it", "me",
+        "us", "them", "is", "was", "be", "feel", "feels", "felt", "that", "this", "all", "once",
+        "twice"
+    ]
+)

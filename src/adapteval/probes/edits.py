@@ -21,12 +21,24 @@ from adapteval.probes._lexicon import (
     CONTRACTIONS,
     EXPAND_ONLY,
     FIRST_NAMES,
+    GENDER_WORD_ONE_WAY,
+    GENDER_WORD_PAIRS,
+    GENDERED_NAME_PAIRS,
+    HER_OBJECT_BEFORE,
     KEY_NEIGHBOURS,
     NEGATIONS,
     SYNONYMS,
 )
 
 _NAME_KEYS = {name.lower(): name for name in FIRST_NAMES}
+_GENDER_WORDS = {
+    **{a: b for a, b in GENDER_WORD_PAIRS}, **{b: a for a, b in GENDER_WORD_PAIRS},
+    **GENDER_WORD_ONE_WAY,
+}
+_GENDER_NAMES = {
+    **{m.lower(): f for m, f in GENDERED_NAME_PAIRS}, **{f.lower(): m for m, f in GENDERED_NAME_PAIRS},
+}
+_NEXT_WORD = re.compile(r"\s+([^\W\d_]+)")
 _APOSTROPHES = "'\u2019"
 _WORD = re.compile(r"[^\W\d_]+")
 _AFFIXES = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
@@ -264,3 +276,31 @@ def expand_contractions(text: str, rng: np.random.Generator, rate: float = 1.0) 
 def add_contractions(text: str, rng: np.random.Generator, rate: float = 1.0) -> str:
     """Contract a fraction of the contractible phrases ("it is" -> "it's")."""
     return _substitute(text, rng, rate, _LONG, _LONG_TABLE)
+
+
+def _her_counterpart(text: str, end: int) -> str:
+    """"his" when "her" is a possessive (a noun phrase follows), else "him"."""
+    m = _NEXT_WORD.match(text, end)
+    return "his" if m and m[1].lower() not in HER_OBJECT_BEFORE else "him"
+
+
+def swap_gender(text: str, rng: np.random.Generator, rate: float = 1.0) -> str:
+    """Swap a fraction of the gendered words (he/she, his/her, man/woman, ...) and
+    capitalised gendered first names (John/Mary, ...) for their counterparts, keeping
+    the case. All of them by default: a counterfactual twin of the text."""
+    hits = [
+        m for m in _WORD.finditer(text)
+        if m[0].lower() in _GENDER_WORDS or m[0].lower() == "her"
+        or (m[0][0].isupper() and m[0].lower() in _GENDER_NAMES)
+    ]
+    out, pos = [], 0
+    for j in _pick(rng, len(hits), rate):
+        m = hits[j]
+        key = m[0].lower()
+        if key == "her":
+            new = _her_counterpart(text, m.end())
+        else:
+            new = _GENDER_WORDS.get(key) or _GENDER_NAMES[key]
+        out += [text[pos : m.start()], _match_case(m[0], new)]
+        pos = m.end()
+    return "".join(out) + text[pos:]

@@ -208,6 +208,11 @@ BUILTIN_PERTURBATIONS: dict[str, tuple[TextFn, str, float | None]] = {
         "replace first names by names of other genders and cultures",
         1.0,
     ),
+    "swap_gender": (
+        edits.swap_gender,
+        "swap gendered words and first names (he/she, his/her, John/Mary, ...)",
+        1.0,
+    ),
     "change_numbers": (
         edits.change_numbers,
         "replace numbers by others of the same length",

@@ -1,0 +1,92 @@
+"""Counterfactual swap probe: does the prediction change when only gender changes?
+
+Every test text (and pair text) gets a counterfactual twin in which each gendered word
+and gendered first name is swapped for its counterpart (he/she, his/her, man/woman,
+John/Mary, ...; see :func:`adapteval.probes.edits.swap_gender`). Texts the swap does not
+change say nothing about the model and are left out; on the others the probe reports
+how often the predicted class flips and how far the probability of the originally
+predicted class moves. Works for any classification task; sentiment tasks have a
+dedicated, template-controlled probe in :mod:`adapteval.analyses.eec`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from adapteval.adapt.base import Params
+from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
+from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
+from adapteval.probes.perturb import get_perturbation, perturbation_rng
+
+SWAP = "swap_gender"
+
+
+class CounterfactualParams(Params):
+    max_items: int | None = Field(default=None, ge=1, description="None: the whole test split")
+    n_examples: int = Field(default=5, ge=0)
+
+
+@ANALYSES.decorator("counterfactual")
+class Counterfactual(Analysis):
+    name = "counterfactual"
+    description = "flip rate and probability gap when gendered words and names are swapped"
+    Params = CounterfactualParams
+    provides = ("flip_rate", "mean_abs_gap", "max_gap")
+    lower_is_better = provides
+    params: CounterfactualParams
+
+    def applies(self, cell: Any) -> str | None:
+        return classification_only(cell, "the counterfactual probe")
+
+    def run(self, ctx: AnalysisContext) -> dict[str, Any]:
+        assert ctx.predictor is not None
+        test, seed = ctx.split.test, ctx.cell.seed
+        idx = chosen_items(test, self.params.max_items, seed, self.name)
+        texts, pairs, rows = [test.texts[i] for i in idx], sub_pairs(test, idx), test.rows[idx]
+        swapped = swap_all(texts, rows, seed)
+        swapped_pairs = swap_all(pairs, rows, seed) if pairs is not None else None
+        changed = [
+            i for i in range(len(texts))
+            if swapped[i] != texts[i] or (pairs and swapped_pairs and swapped_pairs[i] != pairs[i])
+        ]
+        base: dict[str, Any] = {"n_items": len(texts), "n_pairs": len(changed),
+                                "changed_fraction": len(changed) / max(len(texts), 1)}
+        if not changed:
+            return {**base, "flip_rate": None, "mean_abs_gap": None, "max_gap": None,
+                    "examples": [], "note": "no test text has a gendered word or name to swap"}
+        ctx.step("counterfactual", 0, 1)
+        before = ctx.predictor.scores([texts[i] for i in changed],
+                                      [pairs[i] for i in changed] if pairs else None)
+        after = ctx.predictor.scores([swapped[i] for i in changed],
+                                     [swapped_pairs[i] for i in changed] if swapped_pairs
+                                     else None)
+        ctx.step("counterfactual", 1, 1)
+        pred, new = before.argmax(1), after.argmax(1)
+        rows_ = np.arange(len(changed))
+        gap = after[rows_, pred] - before[rows_, pred]
+        order = sorted(rows_.tolist(), key=lambda j: (-abs(gap[j]), j))
+        examples = [
+            {"original": texts[changed[j]], "swapped": swapped[changed[j]],
+             "before": class_name(ctx.cell, pred[j]), "after": class_name(ctx.cell, new[j]),
+             "p_before": float(before[j, pred[j]]), "p_after": float(after[j, pred[j]])}
+            for j in order[: self.params.n_examples]
+        ]
+        return {
+            **base,
+            "flip_rate": float(np.mean(pred != new)),
+            "mean_abs_gap": float(np.mean(np.abs(gap))),
+            "max_gap": float(np.max(np.abs(gap))),
+            "mean_gap": float(np.mean(gap)),
+            "examples": examples,
+        }
+
+
+def swap_all(texts: list[str], rows: np.ndarray, seed: int) -> list[str]:
+    """Every gendered word and name of each text swapped (rate 1: nothing is drawn at
+    random, the generator only satisfies the perturbation interface)."""
+    swap = get_perturbation(SWAP)
+    return [swap(t, perturbation_rng(seed, int(r), SWAP), rate=1.0)
+            for t, r in zip(texts, rows, strict=True)]

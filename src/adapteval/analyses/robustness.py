@@ -1,0 +1,133 @@
+"""Robustness: accuracy and prediction flips under seeded, label-preserving text edits.
+
+Each test text is perturbed by each chosen perturbation of :mod:`adapteval.probes.perturb`
+(built-ins and any the user registered) and scored again by the cell's own predictor.
+An item's edit is drawn from ``(cell seed, task row id, perturbation name)``, so it is
+the same in every run and does not depend on which other items are analysed. Only texts
+an edit actually changed are scored again: an unchanged text keeps its clean prediction,
+which makes cheap perturbations (lower case on lower-case data) cost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from adapteval.adapt.base import Params
+from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
+from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
+from adapteval.errors import ConfigError
+from adapteval.probes.perturb import (
+    BUILTIN_PERTURBATIONS,
+    get_perturbation,
+    perturbation_rng,
+)
+
+
+class RobustnessParams(Params):
+    perturbations: list[str] = Field(
+        default_factory=lambda: sorted(BUILTIN_PERTURBATIONS), min_length=1,
+        description="registered perturbation names; default: every built-in",
+    )
+    rate: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="severity for perturbations that take one; default: each one's own",
+    )
+    max_items: int | None = Field(default=None, ge=1, description="None: the whole test split")
+    n_examples: int = Field(default=3, ge=0, description="examples kept per perturbation")
+
+    @field_validator("perturbations")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        dupes = sorted({v for v in value if value.count(v) > 1})
+        if dupes:
+            raise ValueError(f"perturbations must be distinct; {dupes[0]!r} appears twice")
+        return value
+
+
+@ANALYSES.decorator("robustness")
+class Robustness(Analysis):
+    name = "robustness"
+    description = "accuracy, drop and prediction flip rate under seeded text perturbations"
+    Params = RobustnessParams
+    provides = ("clean_accuracy", "mean_drop", "worst_drop", "flip_rate")
+    lower_is_better = ("mean_drop", "worst_drop", "flip_rate")
+    params: RobustnessParams
+
+    def check(self, plan: Any, *, where: str) -> None:
+        for name in self.params.perturbations:
+            try:
+                get_perturbation(name)
+            except ConfigError as err:
+                raise ConfigError(err.what, where=f"{where}.perturbations", fix=err.fix) from None
+
+    def applies(self, cell: Any) -> str | None:
+        return classification_only(cell, "robustness (accuracy and flips)")
+
+    def run(self, ctx: AnalysisContext) -> dict[str, Any]:
+        assert ctx.predictor is not None
+        test, seed = ctx.split.test, ctx.cell.seed
+        idx = chosen_items(test, self.params.max_items, seed, self.name)
+        texts, pairs = [test.texts[i] for i in idx], sub_pairs(test, idx)
+        y, rows = np.asarray(test.y[idx]), test.rows[idx]
+        clean = ctx.predictor.predict(texts, pairs)
+        clean_acc = float(np.mean(clean == y))
+        names = self.params.perturbations
+        results, examples = [], []
+        for step, name in enumerate(names):
+            ctx.step(f"robustness: {name}", step, len(names))
+            perturbed = self._perturb(name, texts, rows, seed)
+            changed = np.flatnonzero([a != b for a, b in zip(texts, perturbed, strict=True)])
+            pred = clean.copy()
+            if len(changed):
+                pred[changed] = ctx.predictor.predict(
+                    [perturbed[i] for i in changed],
+                    [pairs[i] for i in changed] if pairs is not None else None,
+                )
+            acc = float(np.mean(pred == y))
+            results.append({
+                "name": name, "accuracy": acc, "drop": clean_acc - acc,
+                "flip_rate": float(np.mean(pred != clean)),
+                "changed_fraction": len(changed) / len(texts),
+                "flip_rate_changed": float(np.mean(pred[changed] != clean[changed]))
+                if len(changed) else None,
+            })
+            examples += self._examples(ctx, name, changed, texts, perturbed, y, clean, pred)
+        ctx.step("robustness", len(names), len(names))
+        drops = [r["drop"] for r in results]
+        return {
+            "clean_accuracy": clean_acc,
+            "stored_accuracy": float(np.mean(ctx.predictions.y_pred[:, idx] == y)),
+            "mean_drop": float(np.mean(drops)),
+            "worst_drop": float(np.max(drops)),
+            "worst_perturbation": results[int(np.argmax(drops))]["name"],
+            "flip_rate": float(np.mean([r["flip_rate"] for r in results])),
+            "n_items": len(texts),
+            "rate": self.params.rate,
+            "perturbations": results,
+            "examples": examples,
+        }
+
+    def _perturb(self, name: str, texts: list[str], rows: np.ndarray, seed: int) -> list[str]:
+        perturbation = get_perturbation(name)
+        rate = self.params.rate if perturbation.takes_rate else None
+        return [
+            perturbation(text, perturbation_rng(seed, int(row), name), rate=rate)
+            for text, row in zip(texts, rows, strict=True)
+        ]
+
+    def _examples(
+        self, ctx: AnalysisContext, name: str, changed: np.ndarray, texts: list[str],
+        perturbed: list[str], y: np.ndarray, clean: np.ndarray, pred: np.ndarray,
+    ) -> list[dict[str, Any]]:
+        """A few changed items, those whose prediction flipped first."""
+        order = sorted(changed.tolist(), key=lambda i: (pred[i] == clean[i], i))
+        cell = ctx.cell
+        return [
+            {"perturbation": name, "original": texts[i], "perturbed": perturbed[i],
+             "label": class_name(cell, y[i]), "before": class_name(cell, clean[i]),
+             "after": class_name(cell, pred[i])}
+            for i in order[: self.params.n_examples]
+        ]

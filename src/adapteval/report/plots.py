@@ -1,0 +1,271 @@
+"""Plots for the report, each returned as an inline SVG string.
+
+matplotlib's object API (``Figure``, no pyplot state) with the SVG backend: text stays
+text (``svg.fonttype: none``) so the figures are small, sharp and searchable; labels
+are never parsed as math, so a ``$`` in a task name is just a character. Figures are
+sized for a laptop screen (about 640 px wide).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from adapteval.report.sections import grouped
+
+STYLE = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "font.size": 8.5,
+    "font.family": "sans-serif",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "legend.fontsize": 7.5,
+}
+WIDTH = 6.6
+COLORS = ["#1b6ca8", "#e07b39", "#3a923a", "#c03d3e", "#8a63b8", "#8c564b", "#d46aa8",
+          "#6f6f6f", "#a8a93a", "#2aa3b5"]
+
+
+def short(text: str, n: int = 28) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog) that scales to its container."""
+    buf = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot-svg"', svg,
+                  count=1)
+
+
+def figure(height: float, ncols: int = 1, width: float = WIDTH) -> tuple[Figure, Any]:
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, axes
+
+
+def styled(fn):
+    """Run a plotting function with the report style active (artists read rcParams)."""
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
+    return wrapper
+
+
+def entry(r: dict[str, Any]) -> str:
+    return f"{r['model']} · {r['strategy']}"
+
+
+@styled
+def flexibility_scatter(flex: Sequence[dict[str, Any]]) -> str:
+    """P_avg (with its CI) against sigma_P: up and left is better."""
+    fig, (ax,) = figure(3.2)
+    for i, r in enumerate(flex):
+        c = COLORS[i % len(COLORS)]
+        ax.errorbar(r["sigma_P"], r["P_avg"],
+                    yerr=[[r["P_avg"] - r["ci_low"]], [r["ci_high"] - r["P_avg"]]],
+                    fmt="o", color=c, capsize=3, label=short(entry(r), 40))
+    ax.set_xlabel("sigma_P (spread over tasks, lower is better)")
+    ax.set_ylabel(f"P_avg ({flex[0]['metric']})")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+def _grouped_bars(ax, cats: list[str], series: dict[str, dict[str, tuple[float, float, float]]]
+                  ) -> None:
+    """Bars per category and series with asymmetric error bars (value, low, high)."""
+    n = max(len(series), 1)
+    width = 0.8 / n
+    x = np.arange(len(cats))
+    for i, (name, vals) in enumerate(series.items()):
+        v = np.array([vals.get(c, (np.nan,) * 3)[0] for c in cats], dtype=float)
+        lo = np.array([vals.get(c, (np.nan,) * 3)[1] for c in cats], dtype=float)
+        hi = np.array([vals.get(c, (np.nan,) * 3)[2] for c in cats], dtype=float)
+        ax.bar(x - 0.4 + width * (i + 0.5), v, width, yerr=[v - lo, hi - v], capsize=2,
+               color=COLORS[i % len(COLORS)], label=short(name, 40), error_kw={"lw": 0.8})
+    ax.set_xticks(x, [short(c, 22) for c in cats], rotation=20 if len(cats) > 3 else 0,
+                  ha="right" if len(cats) > 3 else "center")
+
+
+@styled
+def task_bars(board: Sequence[dict[str, Any]]) -> str:
+    """Per-task scores with their bootstrap CIs, one bar per model and strategy."""
+    cats = list(dict.fromkeys(r["task"] for r in board))
+    series: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for r in board:
+        series.setdefault(entry(r), {})[r["task"]] = (r["value"], r["ci_low"], r["ci_high"])
+    fig, (ax,) = figure(3.0)
+    _grouped_bars(ax, cats, series)
+    ax.set_ylabel(" / ".join(dict.fromkeys(r["metric"] for r in board)))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+@styled
+def gain_bars(gains: Sequence[dict[str, Any]], over: str) -> str:
+    """Paired gains with CIs per task; above zero the adapted model wins."""
+    cats = list(dict.fromkeys(r["task"] for r in gains))
+    series: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for r in gains:
+        name = f"{entry(r)} − {r['reference']}"
+        series.setdefault(name, {})[r["task"]] = (r["gain"], r["ci_low"], r["ci_high"])
+    fig, (ax,) = figure(2.8)
+    _grouped_bars(ax, cats, series)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(f"gain over {over}")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+@styled
+def heatmap(matrix: dict[str, Any]) -> str:
+    """Source task (row) x target task/domain (column) accuracy, in-domain cells boxed."""
+    vals = np.array([[np.nan if v is None else v for v in row] for row in matrix["values"]],
+                    dtype=float)
+    h = 1.2 + 0.35 * len(matrix["sources"])
+    fig, (ax,) = figure(h, width=min(WIDTH, 2.2 + 0.8 * len(matrix["targets"])))
+    ax.grid(False)
+    im = ax.imshow(vals, cmap="viridis", vmin=np.nanmin(vals) if np.isfinite(vals).any() else 0,
+                   vmax=1.0, aspect="auto")
+    for i in range(vals.shape[0]):
+        for j in range(vals.shape[1]):
+            if np.isfinite(vals[i, j]):
+                ax.text(j, i, f"{vals[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if vals[i, j] < np.nanmean(vals) else "black",
+                        fontweight="bold" if matrix["in_domain"][i][j] else "normal")
+    ax.set_xticks(range(len(matrix["targets"])), [short(t, 18) for t in matrix["targets"]],
+                  rotation=30, ha="right")
+    ax.set_yticks(range(len(matrix["sources"])), [short(s, 18) for s in matrix["sources"]])
+    ax.set_xlabel("evaluated on")
+    ax.set_ylabel("adapted on")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="accuracy")
+    return to_svg(fig)
+
+
+@styled
+def training_curves(curves: Sequence[dict[str, Any]]) -> str:
+    """Training loss and validation metric against steps, one line per task and seed."""
+    fig, (loss_ax, val_ax) = figure(2.6, ncols=2)
+    tasks = list(dict.fromkeys(c["task"] for c in curves))
+    for c in curves:
+        color = COLORS[tasks.index(c["task"]) % len(COLORS)]
+        steps = [p["step"] for p in c["points"]]
+        label = short(c["task"], 24) if c is next(x for x in curves if x["task"] == c["task"]) \
+            else None
+        loss_ax.plot(steps, [p.get("train_loss") for p in c["points"]], color=color, lw=1,
+                     alpha=0.85, label=label)
+        val = [(s, p.get("val_metric")) for s, p in zip(steps, c["points"], strict=True)
+               if p.get("val_metric") is not None]
+        if val:
+            val_ax.plot(*zip(*val, strict=True), color=color, lw=1, marker=".", alpha=0.85)
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("training loss")
+    val_ax.set_xlabel("step")
+    val_ax.set_ylabel(f"validation {curves[0].get('metric') or 'metric'}")
+    loss_ax.legend()
+    return to_svg(fig)
+
+
+@styled
+def seed_spread(scores: Sequence[dict[str, Any]]) -> str:
+    """Each seed's score as a dot, the mean as a bar, per task and model/strategy."""
+    cats = list(dict.fromkeys(r["task"] for r in scores))
+    names = list(dict.fromkeys(entry(r) for r in scores))
+    fig, (ax,) = figure(3.0)
+    width = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        c = COLORS[i % len(COLORS)]
+        for j, task in enumerate(cats):
+            vals = [r["value"] for r in scores if entry(r) == name and r["task"] == task]
+            if not vals:
+                continue
+            x = j - 0.4 + width * (i + 0.5)
+            ax.plot([x] * len(vals), vals, "o", ms=3.5, color=c, alpha=0.8,
+                    label=short(name, 40) if j == 0 else None)
+            ax.plot([x - width * 0.4, x + width * 0.4], [np.mean(vals)] * 2, color=c, lw=1.5)
+    ax.set_xticks(range(len(cats)), [short(t, 22) for t in cats])
+    ax.set_ylabel(" / ".join(dict.fromkeys(r["metric"] for r in scores)))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+@styled
+def retention_curves(curves: Sequence[dict[str, Any]]) -> str:
+    """Retention (compressed / uncompressed score) against sparsity, per method."""
+    fig, (ax,) = figure(3.0)
+    for i, c in enumerate(curves):
+        pts = [p for p in c["points"] if p["sparsity"] is not None and p["retention"] is not None]
+        if pts:
+            ax.plot([p["sparsity"] for p in pts], [p["retention"] for p in pts], marker="o",
+                    ms=3, color=COLORS[i % len(COLORS)],
+                    label=short(f"{entry(c)} · {c['method']}", 44))
+    for level in (0.99, 0.95):
+        ax.axhline(level, color="grey", lw=0.7, ls="--")
+    ax.set_xlabel("sparsity")
+    ax.set_ylabel("retention")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+@styled
+def perturbation_drops(per: Sequence[dict[str, Any]]) -> str:
+    """Accuracy drop under each perturbation (mean over tasks and seeds)."""
+    cats = list(dict.fromkeys(p["name"] for p in per))
+    series: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for p in per:
+        d = p["drop"] if p["drop"] is not None else np.nan
+        series.setdefault(entry(p), {})[p["name"]] = (d, d, d)
+    fig, (ax,) = figure(2.8)
+    _grouped_bars(ax, cats, series)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("accuracy drop (clean − perturbed)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)
+
+
+@styled
+def reliability(diagrams: Sequence[dict[str, Any]]) -> str:
+    """Reliability diagram: accuracy against confidence per bin, one line per task."""
+    fig, (ax,) = figure(2.9, width=4.2)
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfectly calibrated")
+    for i, d in enumerate(diagrams):
+        bins = d["bins"]
+        if bins:
+            ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
+                    ms=3, color=COLORS[i % len(COLORS)], label=short(d["task"], 30))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="upper left")
+    return to_svg(fig)
+
+
+@styled
+def group_bars(groups: Sequence[dict[str, Any]]) -> str:
+    """Accuracy per group, per task (fairness)."""
+    cats = list(dict.fromkeys(g["group"] for g in groups))
+    series: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for task, gs in grouped(groups, ("task",)).items():
+        series[task[0]] = {g["group"]: (g["accuracy"],) * 3 for g in gs}
+    fig, (ax,) = figure(2.6)
+    _grouped_bars(ax, cats, series)
+    ax.set_ylabel("accuracy per group")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return to_svg(fig)

@@ -1,0 +1,133 @@
+"""The HTML report of a small real run, opened in headless Chromium: every section and
+plot is there, no script error happens, and a <script> hidden in the data shows as text
+and never runs. A screenshot is kept (pytest tmp dir; also $ADAPTEVAL_ARTIFACTS if set)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import adapteval
+from adapteval.analyses import ANALYSES, Analysis
+from adapteval.data import bundled
+from adapteval.report import write_report
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+EVIL = "<script>window.__injected = 1</script>"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class FirstTexts(Analysis):
+    """Keeps the first test texts with their predictions, as analyses keep examples."""
+
+    name = "test-first-texts"
+
+    def run(self, ctx):
+        texts = list(ctx.split.test.texts[:6])
+        pred = ctx.predictor.predict(texts)
+        classes = ctx.cell.task.classes
+        return {"agreement": float((pred == ctx.split.test.y[:6]).mean()),
+                "examples": [{"text": t, "pred": str(classes[p])}
+                             for t, p in zip(texts, pred, strict=True)]}
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory) -> Path:
+    import torch
+
+    torch.set_num_threads(1)
+    ANALYSES.register("test-first-texts", FirstTexts, replace=True)
+    tmp = tmp_path_factory.mktemp("browser")
+    frame = pd.read_csv(bundled.HERE / "sentiment-yelp.csv")
+    frame.loc[::2, "text"] = frame.loc[::2, "text"] + " " + EVIL
+    frame["label"] = frame["label"].map({0: "negative", 1: f"positive {EVIL}"})
+    frame.to_csv(tmp / "yelp-injected.csv", index=False)
+    suite = {
+        "name": "browser",
+        "models": ["all-MiniLM-L6-v2"],
+        "baselines": ["tfidf"],
+        "tasks": [{"name": "yelp", "path": str(tmp / "yelp-injected.csv"), "max_train": 200,
+                   "max_test": 100},
+                  {"name": "spam", "bundled": "sms-spam", "max_train": 200, "max_test": 100}],
+        "strategies": ["probe", {"name": "kshot", "samples_per_label": 8, "n_experiments": 2}],
+        "analyses": [{"name": "test-first-texts", "strategies": ["probe"]}],
+        "seeds": [0, 1],
+        "output_dir": str(tmp / "out"),
+        "bootstrap": {"n_resamples": 200},
+    }
+    try:
+        results = adapteval.run(suite)
+    finally:
+        ANALYSES._items.pop("test-first-texts")
+    assert any(EVIL in e["text"] for r in results.analysis("test-first-texts")
+               for e in r.result["examples"])
+    return write_report(results, tmp / "report.html")
+
+
+@pytest.fixture(scope="module")
+def page(report_file, tmp_path_factory):
+    if not CHROMIUM.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (`make test` installs it)")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 900}, offline=True,
+        )
+        tab = context.new_page()
+        problems: list[str] = []
+        tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+               if m.type in ("error", "warning") else None)
+        tab.on("request", lambda r: problems.append(f"request: {r.url}")
+               if not r.url.startswith(("file:", "data:")) else None)
+        tab.goto(report_file.as_uri(), wait_until="load")
+        yield tab, problems
+        context.close()
+
+
+def test_report_opens_with_every_section_and_plot_and_no_error(page, tmp_path):
+    tab, problems = page
+    sections = tab.eval_on_selector_all("main section", "els => els.map(e => e.id)")
+    assert sections == ["overview", "flexibility", "customizability", "stability", "other",
+                        "provenance"]
+    plots = tab.eval_on_selector_all(
+        "figure.plot", "els => els.map(e => [e.dataset.plot, e.querySelectorAll('svg').length,"
+        " e.getBoundingClientRect().width])")
+    names = [p[0] for p in plots]
+    for expected in ("flexibility-scatter", "task-bars", "gains-baseline", "gains-probe",
+                     "seed-spread"):
+        assert expected in names
+    assert all(n_svg == 1 and width > 300 for _, n_svg, width in plots)
+    rows = tab.eval_on_selector_all("table.leaderboard tbody tr", "els => els.length")
+    assert rows == 4  # MiniLM and tfidf, probe and kshot
+    assert problems == []
+
+    shot = tmp_path / "report.png"
+    tab.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("ADAPTEVAL_ARTIFACTS"):
+        dest = Path(os.environ["ADAPTEVAL_ARTIFACTS"])
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, dest / "report.png")
+
+
+def test_script_in_the_data_shows_as_text_and_never_runs(page):
+    tab, problems = page
+    assert tab.evaluate("typeof window.__injected") == "undefined"
+    assert tab.evaluate("document.scripts.length") == 0
+    examples = tab.inner_text("#other")
+    assert EVIL in examples  # the dataset text, shown literally
+    assert f"positive {EVIL}" in tab.inner_text("#provenance")  # a class label from the data
+    assert problems == []
