@@ -9,6 +9,7 @@ from typing import Any
 
 from adapteval.config import Suite, load_suite, suite_from_dict
 from adapteval.execute import RunSummary, run_plan
+from adapteval.paths import inside
 from adapteval.plan import Plan, build_plan
 from adapteval.progress import Reporter
 from adapteval.rank import Ranking, rank_models
@@ -49,13 +50,15 @@ def run(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> Results:
     """Run every cell of a suite that the store does not have yet; return all its results.
+    ``executor`` overrides the suite's, e.g. ``{"workers": 2}`` or ``{"name": "ray"}``.
 
     >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
     >>> results.to_pandas().head()                                    # doctest: +SKIP
     """
-    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter)
+    results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter, executor=executor)
     return results
 
 
@@ -79,14 +82,19 @@ def run_full(
     *,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
+    from adapteval.executors import resolve
+
+    suite = as_suite(suite)
+    spec = resolve(suite.executor, executor)  # before the store exists: bad options write nothing
     with _opened(suite, output_dir) as (plan, store, cache):
         ranking = None
         if plan.suite.shortlist:
             ranking = rank_models(plan, cache, reporter, store)
             apply_shortlist(plan, ranking, plan.suite.shortlist)
-        summary = run_plan(plan, store, cache, reporter or Reporter())
+        summary = run_plan(plan, store, cache, reporter or Reporter(), spec)
         return results_for(plan, store), summary, ranking
 
 
@@ -107,7 +115,7 @@ def _opened(
     plan = build_plan(as_suite(suite))
     out = Path(output_dir) if output_dir is not None else plan.suite.output_path
     store = ResultStore(out)
-    cache = EmbeddingCache(out / "cache")
+    cache = EmbeddingCache(inside(out, "cache", where=f"{plan.suite.source}: output_dir"))
     try:
         yield plan, store, cache
     finally:

@@ -87,12 +87,14 @@ def _reporter(quiet: bool):
     return RichReporter(err) if show else Reporter()
 
 
-def _run(suite_path: Path, output_dir: Path | None, quiet: bool) -> None:
+def _run(suite_path: Path, output_dir: Path | None, quiet: bool,
+         executor: dict[str, str | None] | None = None) -> None:
     from adapteval.api import run_full
     from adapteval.rank import ranking_agreement
     from adapteval.tables import ranking_tables
 
-    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet))
+    results, summary, ranking = run_full(suite_path, output_dir=output_dir,
+                                         reporter=_reporter(quiet), executor=executor)
     err.print(
         f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
         f"({summary.seconds:.1f} s)", highlight=False,
@@ -111,10 +113,25 @@ def run(
         Path | None, typer.Option("--output-dir", "-o", help="store folder (default: the suite's)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="local (default) or ray; overrides the suite")
+    ] = None,
+    workers: Annotated[
+        str | None, typer.Option("--workers", help="local: worker processes (model groups "
+                                 "side by side, cores split between them)")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="ray: cluster address (default: a private "
+                                 "local cluster)")
+    ] = None,
+    num_cpus: Annotated[
+        str | None, typer.Option("--num-cpus", help="ray: CPUs of the local cluster")
+    ] = None,
 ) -> None:
     """Run a suite: every cell not yet in the store, then print the tables."""
     try:
-        _run(suite, output_dir, quiet)
+        _run(suite, output_dir, quiet, {"name": executor, "workers": workers,
+                                         "address": address, "num_cpus": num_cpus})
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 
