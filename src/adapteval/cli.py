@@ -95,9 +95,10 @@ def _run(suite_path: Path, output_dir: Path | None, quiet: bool,
 
     results, summary, ranking = run_full(suite_path, output_dir=output_dir,
                                          reporter=_reporter(quiet), executor=executor)
+    others = f", {summary.by_others} by another run" if summary.by_others else ""
     err.print(
-        f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
-        f"({summary.seconds:.1f} s)", highlight=False,
+        f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store"
+        f"{others} ({summary.seconds:.1f} s)", highlight=False,
     )
     _print_results(results)
     if ranking is not None:

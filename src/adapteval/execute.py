@@ -34,8 +34,9 @@ ENCODE_CHUNK = 1024
 class RunSummary:
     total: int
     skipped_done: int
-    ran: int
+    ran: int  # cells computed by this run
     seconds: float
+    by_others: int = 0  # cells this run found done by another run sharing the store
 
 
 def load_model(ref: ModelRef) -> Any:
@@ -244,11 +245,12 @@ def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Re
     from adapteval.executors import executor_for
 
     t0 = time.perf_counter()
-    todo = pending(plan, store)
+    todo = pending_at_start = pending(plan, store)
     n_todo = len(todo)
     reporter.start(len(plan.cells), len(plan.cells) - n_todo)
     owner, attempted = Owner.me(), set()
     backend = executor_for(executor)
+    computed = 0
     renewed = time.monotonic()
 
     def claim(items: list[Item]) -> list[Item]:
@@ -272,6 +274,7 @@ def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Re
                     store.put_analysis(row)
                 else:
                     store.put(row)
+                    computed += 1
                 if time.monotonic() - renewed > RENEW_EVERY_S:
                     store.renew(owner)
                     renewed = time.monotonic()
@@ -282,5 +285,6 @@ def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Re
         backend.close()
         store.release(owner)
         reporter.stop()
-    return RunSummary(len(plan.cells), len(plan.cells) - n_todo, n_todo,
-                      time.perf_counter() - t0)
+    fresh = sum(1 for _, _, stored in pending_at_start if not stored)
+    return RunSummary(len(plan.cells), len(plan.cells) - n_todo, computed,
+                      time.perf_counter() - t0, by_others=max(0, fresh - computed))
