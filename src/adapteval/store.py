@@ -162,7 +162,10 @@ class ResultStore:
                 f"VALUES ({', '.join('?' * len(self.COLUMNS))})",
                 values,
             )
-        return cur.rowcount == 1
+            inserted = cur.rowcount == 1
+            # the claim ends with the row, atomically: a kill right after leaves no claim
+            self.conn.execute("DELETE FROM claims WHERE key = ?", (row.key,))
+        return inserted
 
     def rows(self, keys: Iterable[str] | None = None) -> list[CellRow]:
         out = []
