@@ -91,6 +91,11 @@ def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, 
                           fix="executors: local (with workers) or ray (with address, num_cpus); "
                               "see `adapteval run --help`") from None
     if out.name == "ray":
+        if out.address in (None, "local"):
+            # A private single-node cluster: Ray then takes 127.0.0.1 as the node address
+            # instead of finding the outward one (a UDP connect to a public resolver) and
+            # binding its servers there. Read when ray is imported, so set it first.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray  # noqa: F401
         except ImportError:
