@@ -127,6 +127,42 @@ def test_a_whole_run_makes_no_network_connection(workdir):
     print(f"connect() calls by family: {counts or 'none'}")
 
 
+RAY_SUITE = {
+    "name": "offline-ray",
+    "models": ["all-MiniLM-L6-v2"],
+    "baselines": ["tfidf"],
+    "tasks": [{"name": "spam", "bundled": "sms-spam", "max_train": 120, "max_test": 60}],
+    "strategies": ["probe", {"name": "kshot", "samples_per_label": 4, "n_experiments": 2}],
+    "seeds": [0],
+    "executor": {"name": "ray", "num_cpus": 2},
+    "bootstrap": {"n_resamples": 200},
+}
+
+
+@pytest.mark.slow
+def test_a_whole_ray_run_connects_only_to_loopback(workdir):
+    """Ray's own processes (GCS, raylet, workers, agents) are traced too: they talk over
+    loopback TCP and unix sockets, and never reach the cloud metadata address."""
+    strace = _strace()
+    (workdir / "suite.yaml").write_text(yaml.safe_dump(RAY_SUITE, sort_keys=False))
+    trace_file = workdir / "connect.trace"
+    proc = subprocess.run(
+        [strace, "-f", "-e", "trace=connect", "-o", str(trace_file), *CLI, "run", "suite.yaml",
+         "-q", "--executor", "ray"],
+        capture_output=True, text=True, env={**_user_env(), "ADAPTEVAL_THREADS": "1"},
+        cwd=workdir, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "4 cells: 4 run" in proc.stderr, proc.stderr[-2000:]
+    trace = trace_file.read_text()
+    assert "+++ exited with 0 +++" in trace, trace[-2000:]
+    pids = {line.split()[0] for line in trace.splitlines() if line[:1].isdigit()}
+    assert len(pids) > 5, "Ray's processes were not traced"
+    counts = check_connects(trace)
+    assert counts.get("AF_INET", 0) + counts.get("AF_INET6", 0) > 0, "Ray made no loopback TCP"
+    print(f"connect() calls by family under Ray: {counts}")
+
+
 def test_telemetry_is_off_by_default_in_a_fresh_process():
     keys = ["HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY",
             "RAY_USAGE_STATS_ENABLED", "ORT_DISABLE_TELEMETRY"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import re
+import socket
 import sqlite3
 import subprocess
 
@@ -12,7 +14,7 @@ from tests.conftest import CLI
 
 import adapteval
 from adapteval.errors import StoreError
-from adapteval.store import CellRow, ResultStore
+from adapteval.store import CellRow, Owner, ResultStore
 
 
 def _row(key: str) -> CellRow:
@@ -63,10 +65,38 @@ def test_two_concurrent_runs_of_one_suite_share_the_store(tmp_path):
     (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite))
     procs = [subprocess.Popen([*CLI, "run", str(tmp_path / "suite.yaml"), "-q"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    computed = 0
     for p in procs:
         assert p.wait(300) == 0, p.stderr.read().decode()
+        summary = re.search(r"(\d+) cells: (\d+) run", p.stderr.read().decode())
+        computed += int(summary.group(2))
     expected = 2 * 3 * 2 * 3
     conn = sqlite3.connect(tmp_path / "adapteval-results" / "results.sqlite")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM cells").fetchone() == (expected, expected)
+    assert computed == expected, "the two runs computed some cell twice"
+    assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
     assert len(adapteval.results(tmp_path / "suite.yaml")) == expected
+
+
+def test_claims_keep_live_runs_apart_and_expire_for_dead_ones(tmp_path):
+    store = ResultStore(tmp_path)
+    me = Owner.me()
+    host = socket.gethostname()
+    with subprocess.Popen(["sleep", "60"]) as alive:
+        other = Owner("other-run", host, alive.pid)
+        assert store.claim(["a", "b"], me) == {"a", "b"}
+        assert store.claim(["a", "b", "c"], other) == {"c"}  # a and b are held by a live run
+        assert store.claim(["c"], me) == set()
+        assert store.claim(["a"], me) == {"a"}  # its own claim is still its own
+        alive.kill()
+    # the other run is dead (same host, pid gone): its claim is taken over at once
+    assert store.claim(["c"], me) == {"c"}
+    remote = Owner("remote-run", "another-host", 1)
+    assert store.claim(["d"], remote, lease_s=-1) == {"d"}  # already expired
+    assert store.claim(["e"], remote) == {"e"}
+    assert store.claim(["d", "e"], me) == {"d"}  # a live lease elsewhere is respected
+    store.put(_row("f"))
+    assert store.claim(["f"], other) == set()  # a stored cell is never claimed
+    store.release(me)
+    assert store.claim(["a", "b", "c"], remote) == {"a", "b", "c"}

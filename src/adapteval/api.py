@@ -10,6 +10,7 @@ from typing import Any
 from adapteval.acceptance import Verdict, check_choice, verdict
 from adapteval.config import Suite, load_suite, suite_from_dict
 from adapteval.execute import RunSummary, run_plan
+from adapteval.paths import inside
 from adapteval.plan import Plan, build_plan
 from adapteval.progress import Reporter
 from adapteval.rank import Ranking, rank_models
@@ -54,16 +55,18 @@ def run(
     reporter: Reporter | None = None,
     tensorboard: str | Path | None = None,
     mlflow: bool | str | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> Results:
     """Run every cell of a suite that the store does not have yet; return all its results.
     ``tensorboard``: a log folder for event files; ``mlflow``: True (SQLite file in the
-    output folder) or a tracking URI.
+    output folder) or a tracking URI; ``executor`` overrides the suite's, e.g.
+    ``{"workers": 2}`` or ``{"name": "ray"}``.
 
     >>> results = adapteval.run("examples/sentiment-domains.yaml")   # doctest: +SKIP
     >>> results.to_pandas().head()                                    # doctest: +SKIP
     """
     results, _, _ = run_full(suite, output_dir=output_dir, reporter=reporter,
-                             tensorboard=tensorboard, mlflow=mlflow)
+                             tensorboard=tensorboard, mlflow=mlflow, executor=executor)
     return results
 
 
@@ -89,10 +92,15 @@ def run_full(
     reporter: Reporter | None = None,
     tensorboard: str | Path | None = None,
     mlflow: bool | str | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
+    from adapteval.executors import resolve
+
+    suite = as_suite(suite)
+    spec = resolve(suite.executor, executor)  # before the store exists: bad options write nothing
     with _opened(suite, output_dir) as (plan, store, cache):
-        results, summary, ranking = _run_opened(plan, store, cache, reporter)
+        results, summary, ranking = _run_opened(plan, store, cache, reporter, spec)
         if tensorboard is not None or mlflow:
             from adapteval.report import track
 
@@ -101,13 +109,14 @@ def run_full(
 
 
 def _run_opened(
-    plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter | None
+    plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter | None,
+    spec: Any = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     ranking = None
     if plan.suite.shortlist:
         ranking = rank_models(plan, cache, reporter, store)
         apply_shortlist(plan, ranking, plan.suite.shortlist)
-    summary = run_plan(plan, store, cache, reporter or Reporter())
+    summary = run_plan(plan, store, cache, reporter or Reporter(), spec)
     return results_for(plan, store), summary, ranking
 
 
@@ -118,6 +127,7 @@ def check(
     strategy: str | None = None,
     output_dir: str | Path | None = None,
     reporter: Reporter | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> Verdict:
     """Run what the store lacks, then check the suite's acceptance criteria: the verdict
     per candidate model and strategy, with each rule's measured value and pass/fail.
@@ -125,9 +135,13 @@ def check(
     >>> v = adapteval.check("suite.yaml", model="all-MiniLM-L6-v2")   # doctest: +SKIP
     >>> v.acceptable, v.to_dict()                                      # doctest: +SKIP
     """
+    from adapteval.executors import resolve
+
+    suite = as_suite(suite)
+    spec = resolve(suite.executor, executor)
     with _opened(suite, output_dir) as (plan, store, cache):
         check_choice(plan, model, strategy)
-        results, _, _ = _run_opened(plan, store, cache, reporter)
+        results, _, _ = _run_opened(plan, store, cache, reporter, spec)
         return verdict(results, plan, model=model, strategy=strategy)
 
 
@@ -148,7 +162,7 @@ def _opened(
     plan = build_plan(as_suite(suite))
     out = Path(output_dir) if output_dir is not None else plan.suite.output_path
     store = ResultStore(out)
-    cache = EmbeddingCache(out / "cache")
+    cache = EmbeddingCache(inside(out, "cache", where=f"{plan.suite.source}: output_dir"))
     try:
         yield plan, store, cache
     finally:

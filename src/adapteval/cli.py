@@ -88,16 +88,19 @@ def _reporter(quiet: bool):
 
 
 def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
-         tensorboard: Path | None = None, mlflow: bool | str | None = None) -> None:
+         tensorboard: Path | None = None, mlflow: bool | str | None = None,
+         executor: dict[str, str | None] | None = None) -> None:
     from adapteval.api import run_full
     from adapteval.rank import ranking_agreement
     from adapteval.tables import ranking_tables
 
-    results, summary, ranking = run_full(suite_path, output_dir=output_dir, reporter=_reporter(quiet),
-                                         tensorboard=tensorboard, mlflow=mlflow)
+    results, summary, ranking = run_full(suite_path, output_dir=output_dir,
+                                         reporter=_reporter(quiet), tensorboard=tensorboard,
+                                         mlflow=mlflow, executor=executor)
+    others = f", {summary.by_others} by another run" if summary.by_others else ""
     err.print(
-        f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store "
-        f"({summary.seconds:.1f} s)", highlight=False,
+        f"{summary.total} cells: {summary.ran} run, {summary.skipped_done} already in the store"
+        f"{others} ({summary.seconds:.1f} s)", highlight=False,
     )
     _print_results(results)
     if ranking is not None:
@@ -122,10 +125,26 @@ def run(
     mlflow_uri: Annotated[
         str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
     ] = None,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="local (default) or ray; overrides the suite")
+    ] = None,
+    workers: Annotated[
+        str | None, typer.Option("--workers", help="local: worker processes (model groups "
+                                 "side by side, cores split between them)")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="ray: cluster address (default: a private "
+                                 "local cluster)")
+    ] = None,
+    num_cpus: Annotated[
+        str | None, typer.Option("--num-cpus", help="ray: CPUs of the local cluster")
+    ] = None,
 ) -> None:
     """Run a suite: every cell not yet in the store, then print the tables."""
     try:
-        _run(suite, output_dir, quiet, tensorboard=tensorboard, mlflow=mlflow_uri or mlflow)
+        _run(suite, output_dir, quiet, tensorboard=tensorboard, mlflow=mlflow_uri or mlflow,
+             executor={"name": executor, "workers": workers, "address": address,
+                       "num_cpus": num_cpus})
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 

@@ -9,6 +9,7 @@ valid options::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -85,6 +86,11 @@ class TaskSpec(_Strict):
     )
     max_train: int | None = Field(default=None, gt=0)
     max_test: int | None = Field(default=None, gt=0)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, value: str) -> str:
+        return _safe_name(value)
 
     @field_validator("encoding")
     @classmethod
@@ -174,6 +180,44 @@ class RankSpec(_Strict):
     max_items: int = Field(default=5000, ge=50, description="train items used per task (seeded)")
 
 
+class ExecutorSpec(_Strict):
+    """Where cells run. ``local`` runs them in this process, or with ``workers: N`` in N
+    processes (one model's cells per process at a time, torch threads = cores // N);
+    ``ray`` runs each model's cells in a Ray actor on a local cluster of ``num_cpus``
+    CPUs, or on the cluster at ``address``. A plain string means default options."""
+
+    name: Literal["local", "ray"] = "local"
+    workers: int = Field(default=1, ge=1, le=512, description="local: worker processes")
+    address: str | None = Field(default=None, description="ray: cluster address; default: "
+                                "a private local cluster")
+    num_cpus: int | None = Field(default=None, ge=1, le=100_000,
+                                 description="ray: CPUs of the local cluster; default: all cores")
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> ExecutorSpec:
+        if self.name == "local" and (self.address is not None or self.num_cpus is not None):
+            raise ValueError("address and num_cpus apply to the ray executor only; "
+                             "set name: ray or use workers")
+        if self.name == "ray" and self.workers != 1:
+            raise ValueError("workers applies to the local executor only; "
+                             "the ray executor uses num_cpus")
+        if self.address is not None and not _RAY_ADDRESS.fullmatch(self.address):
+            raise ValueError(f"address {self.address!r} is not 'local', 'auto', HOST:PORT "
+                             "or ray://HOST:PORT")
+        return self
+
+
+_RAY_ADDRESS = re.compile(r"local|auto|(ray://)?[A-Za-z0-9_.\-]+:\d{1,5}")
+
+
+def _safe_name(value: str) -> str:
+    """Names may become file or folder names in the output directory (reports, caches),
+    so none may climb out of it or be absolute."""
+    if value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
+        raise ValueError(f"name {value!r} must not contain '/', '\\' or be '.' or '..'")
+    return value
+
+
 class Suite(_Strict):
     """A whole evaluation: models × tasks × strategies × seeds."""
 
@@ -206,6 +250,9 @@ class Suite(_Strict):
         description="groups of suite models whose averaged probabilities are scored as an "
         "extra model row, from stored predictions",
     )
+    executor: ExecutorSpec = Field(
+        default_factory=ExecutorSpec, description="local (default), local workers or ray"
+    )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<suite>")
@@ -220,9 +267,22 @@ class Suite(_Strict):
     @field_validator("tasks", mode="before")
     @classmethod
     def _task_strings(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            raise ValueError("tasks must be a list, one '- ...' entry per task, not a mapping; "
+                             "write e.g. '- {name: spam, bundled: sms-spam}'")
         if isinstance(value, list):
             return [{"name": v, "bundled": v} if isinstance(v, str) else v for v in value]
         return value
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _executor_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, value: str) -> str:
+        return _safe_name(value)
 
     @field_validator("strategies", "analyses", mode="before")
     @classmethod
@@ -304,7 +364,7 @@ def _loc(loc: tuple[Any, ...], data: Any) -> str:
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
     parent = {"models": ModelSpec, "tasks": TaskSpec, "bootstrap": BootstrapSpec,
-              "rank": RankSpec, "criteria": CriterionSpec}.get(
+              "rank": RankSpec, "criteria": CriterionSpec, "executor": ExecutorSpec}.get(
         str(loc[0]) if len(loc) > 1 else "", Suite
     )
     return ", ".join(parent.model_fields)

@@ -33,6 +33,11 @@ class AdaptEvalError(Exception):
         self.fix = fix
         super().__init__(self.one_line())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with every part, so an error raised in a worker process or Ray actor
+        reaches the driver (and the user) unchanged."""
+        return (_rebuild, (type(self), self.what, self.where, self.value, self.fix))
+
     def one_line(self) -> str:
         parts = []
         if self.where:
@@ -40,13 +45,18 @@ class AdaptEvalError(Exception):
         parts.append(self.what)
         if self.value is not None:
             shown = repr(self.value)
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
+            if len(shown) > 80:  # keep both ends: a path's file name is at its end
+                shown = shown[:38] + "..." + shown[-39:]
             parts.append(f"(got {shown})")
         text = " ".join(parts)
         if self.fix:
             text += f"; {self.fix}"
         return " ".join(text.split())
+
+
+def _rebuild(cls: type[AdaptEvalError], what: str, where: str | None, value: Any,
+             fix: str | None) -> AdaptEvalError:
+    return cls(what, where=where, value=value, fix=fix)
 
 
 class ConfigError(AdaptEvalError):

@@ -1,9 +1,10 @@
-"""The local executor: runs the cells of a plan that the store does not have yet.
+"""Running the cells of a plan that the store does not have yet.
 
 Cells are grouped by model, so each model is loaded once; a pretrained encoder embeds
 every text of its tasks in one length-sorted pass (cached on disk chunk by chunk)
-before its cells run. Each finished cell, and each of its analyses, is written to the
-store at once.
+before its cells run. Where the groups run is the executor's business (this process,
+worker processes, Ray actors: see ``adapteval.executors``); the driver writes each
+finished cell, and each of its analyses, to the store the moment it arrives.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from adapteval._env import threads
 from adapteval._version import __version__
 from adapteval.adapt import CellContext, Predictions
 from adapteval.analyses import AnalysisContext, AnalysisRow, jsonable
+from adapteval.config import ExecutorSpec
 from adapteval.models.baselines import BASELINES
 from adapteval.plan import Cell, Job, ModelRef, Plan
 from adapteval.progress import Reporter
-from adapteval.store import CellRow, EmbeddingCache, ResultStore, now, text_hash
+from adapteval.store import CellRow, EmbeddingCache, Owner, ResultStore, now, text_hash
 
 ENCODE_CHUNK = 1024
 
@@ -32,8 +34,9 @@ ENCODE_CHUNK = 1024
 class RunSummary:
     total: int
     skipped_done: int
-    ran: int
+    ran: int  # cells computed by this run
     seconds: float
+    by_others: int = 0  # cells this run found done by another run sharing the store
 
 
 def load_model(ref: ModelRef) -> Any:
@@ -136,7 +139,7 @@ def run_cell(
         )
         yield stored
     else:
-        preds = Predictions.from_bytes(stored.predictions)
+        preds = Predictions.from_bytes(stored.predictions, stored.info)
     for job in jobs:
         a = job.analysis
         if a.needs_predictor and (fitted is None or fitted.predictor is None):
@@ -156,6 +159,11 @@ def run_cell(
         )
 
 
+Item = tuple[Cell, list[Job], CellRow | None]
+"""A cell with something left to do: its analyses still to run, and its stored row when
+only analyses are missing."""
+
+
 def pending(plan: Plan, store: ResultStore) -> list[tuple[Cell, list[Job], bool]]:
     """(cell, its analyses still to run, whether the cell itself is stored) for every
     cell with something left to do, in plan order."""
@@ -169,33 +177,114 @@ def pending(plan: Plan, store: ResultStore) -> list[tuple[Cell, list[Job], bool]
     return out
 
 
-def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter) -> RunSummary:
-    t0 = time.perf_counter()
-    todo = pending(plan, store)
-    reporter.start(len(plan.cells), len(plan.cells) - len(todo))
-    by_model: dict[str, list[tuple[Cell, list[Job], bool]]] = {}
-    for item in todo:
-        by_model.setdefault(item[0].model.label, []).append(item)
+class ModelSession:
+    """One model loaded once, running cells of that model one after another. Executors
+    keep one per process or actor; each cell's rows come out as soon as they exist."""
+
+    def __init__(self, plan: Plan, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
+        self.plan, self.ref, self.cache, self.reporter = plan, ref, cache, reporter
+        self.model: Any = None
+        self.embed: Embedder | None = None
+
+    def prepare(self, items: list[Item]) -> None:
+        """Load the model and embed every text of the items' tasks in one pass: the same
+        pass on every executor gives the same batches and so the same floats."""
+        if self.model is None:
+            self.model = load_model(self.ref)
+            self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
+                          if self.ref.pretrained else None)
+        if self.embed is not None and any(c.strategy.frozen for c, _, _ in items):
+            self.embed(all_texts({c.task.name: c.task for c, _, _ in items}.values()))
+
+    def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:
+        cell, jobs, stored = item
+        if self.model is None:
+            self.prepare([item])
+        self.reporter.cell(cell.label)
+        yield from run_cell(cell, self.model, self.embed, self.reporter,
+                            suite=self.plan.suite.name, jobs=jobs, stored=stored, plan=self.plan)
+
+    def close(self) -> None:
+        self.model = self.embed = None
+        gc.collect()
+
+
+def run_group(plan: Plan, items: list[Item], cache: EmbeddingCache,
+              reporter: Reporter) -> Iterator[tuple[str, CellRow | AnalysisRow | None]]:
+    """Run the items of one model: (cell key, row) for each row, then (cell key, None)
+    once the cell and its analyses are done."""
+    session = ModelSession(plan, items[0][0].model, cache, reporter)
     try:
-        for items in by_model.values():
-            ref = items[0][0].model
-            model = load_model(ref)
-            embed = Embedder(model, ref, cache, reporter) if ref.pretrained else None
-            if embed is not None and any(c.strategy.frozen for c, _, _ in items):
-                embed(all_texts({c.task.name: c.task for c, _, _ in items}.values()))
-            for cell, jobs, is_stored in items:
-                reporter.cell(cell.label)
-                stored = store.rows([cell.key])[0] if is_stored else None
-                for row in run_cell(cell, model, embed, reporter, suite=plan.suite.name,
-                                    jobs=jobs, stored=stored, plan=plan):
-                    if isinstance(row, AnalysisRow):
-                        store.put_analysis(row)
-                    else:
-                        store.put(row)
-                reporter.cell_done()
-            del model, embed
-            gc.collect()
+        session.prepare(items)
+        for item in items:
+            for row in session.run(item):
+                yield item[0].key, row
+            yield item[0].key, None
     finally:
+        session.close()
+
+
+def by_model(items: list[Item]) -> list[list[Item]]:
+    """Items grouped by model, in plan order: the unit an executor hands to one worker."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item[0].model.label, []).append(item)
+    return list(groups.values())
+
+
+CLAIM_POLL_S = 0.5
+RENEW_EVERY_S = 60.0
+
+
+def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter,
+             executor: ExecutorSpec | None = None) -> RunSummary:
+    """Run what the store lacks on the chosen executor; the driver (this process) writes
+    every row the moment it arrives. Each group of cells is claimed in the store before
+    it starts, so a second run sharing the store takes other cells, and then waits for
+    the cells the first one holds instead of computing them again."""
+    from adapteval.executors import executor_for
+
+    t0 = time.perf_counter()
+    todo = pending_at_start = pending(plan, store)
+    n_todo = len(todo)
+    reporter.start(len(plan.cells), len(plan.cells) - n_todo)
+    owner, attempted = Owner.me(), set()
+    backend = executor_for(executor)
+    computed = 0
+    renewed = time.monotonic()
+
+    def claim(items: list[Item]) -> list[Item]:
+        keys = {(c.key if s is None else "a:" + c.key): c.key for c, _, s in items}
+        got = {keys[k] for k in store.claim(list(keys), owner)}
+        mine = [i for i in items if i[0].key in got]
+        attempted.update(got)
+        return mine
+
+    try:
+        while todo:
+            left = [(c, j, store.rows([c.key])[0] if s else None)
+                    for c, j, s in todo if c.key not in attempted]
+            if not left:
+                break
+            before = len(attempted)
+            for _key, row in backend.run(plan, by_model(left), claim, cache.path, reporter):
+                if row is None:
+                    reporter.cell_done()
+                elif isinstance(row, AnalysisRow):
+                    store.put_analysis(row)
+                else:
+                    store.put(row)
+                    computed += 1
+                if time.monotonic() - renewed > RENEW_EVERY_S:
+                    store.renew(owner)
+                    renewed = time.monotonic()
+            if len(attempted) == before:  # every cell left is held by another live run
+                time.sleep(CLAIM_POLL_S)
+            todo = pending(plan, store)
+    finally:
+        backend.close()
+        store.release(owner)
         reporter.stop()
-    return RunSummary(len(plan.cells), len(plan.cells) - len(todo), len(todo),
-                      time.perf_counter() - t0)
+    fresh = sum(1 for _, _, stored in pending_at_start if not stored)
+    return RunSummary(len(plan.cells), len(plan.cells) - n_todo, computed,
+                      time.perf_counter() - t0, by_others=max(0, fresh - computed))

@@ -152,7 +152,7 @@ class Results:
         """key -> metric name -> Scored."""
         out: dict[str, dict[str, Scored]] = {}
         for r in self.rows:
-            p = Predictions.from_bytes(r.predictions)
+            p = Predictions.from_bytes(r.predictions, r.info)
             idx = bootstrap_indices(len(p.y_true), self.bootstrap.n_resamples, self.bootstrap.seed)
             k = len(r.classes) if r.classes else None
             out[r.key] = {

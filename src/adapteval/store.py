@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +132,10 @@ class ResultStore:
                 created_at REAL, duration_s REAL)"""
             )
             self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, host TEXT, "
+                "pid INTEGER, expires REAL)"
+            )
+            self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
         except sqlite3.DatabaseError as exc:
@@ -155,7 +162,10 @@ class ResultStore:
                 f"VALUES ({', '.join('?' * len(self.COLUMNS))})",
                 values,
             )
-        return cur.rowcount == 1
+            inserted = cur.rowcount == 1
+            # the claim ends with the row, atomically: a kill right after leaves no claim
+            self.conn.execute("DELETE FROM claims WHERE key = ?", (row.key,))
+        return inserted
 
     def rows(self, keys: Iterable[str] | None = None) -> list[CellRow]:
         out = []
@@ -231,6 +241,74 @@ class ResultStore:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])
+
+    # --- claims: which run is computing which cell -------------------------------------
+
+    def claim(self, keys: list[str], owner: Owner, *, lease_s: float = 3600.0) -> set[str]:
+        """Claim cells for ``owner``; returns the keys now held by it. A key another live
+        run holds is not taken; a claim whose lease ran out, or whose run (on this host)
+        is gone, is taken over. Keys of cells already stored are not claimed (to rerun
+        only a stored cell's analyses, claim another key for it, e.g. ``"a:" + key``)."""
+        got: set[str] = set()
+        with _transaction(self.conn):
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                stored = {k for (k,) in self.conn.execute(
+                    f"SELECT key FROM cells WHERE key IN ({marks})", chunk)}
+                held = {k: (o, h, p, e) for k, o, h, p, e in self.conn.execute(
+                    f"SELECT key, owner, host, pid, expires FROM claims WHERE key IN ({marks})",
+                    chunk)}
+                for key in chunk:
+                    if key in stored:
+                        continue
+                    if key in held and held[key][0] != owner.id and owner.holds_live(*held[key]):
+                        continue
+                    self.conn.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
+                                      (key, owner.id, owner.host, owner.pid, now() + lease_s))
+                    got.add(key)
+        return got
+
+    def renew(self, owner: Owner, *, lease_s: float = 3600.0) -> None:
+        with _transaction(self.conn):
+            self.conn.execute("UPDATE claims SET expires = ? WHERE owner = ?",
+                              (now() + lease_s, owner.id))
+
+    def release(self, owner: Owner, keys: Iterable[str] | None = None) -> None:
+        with _transaction(self.conn):
+            if keys is None:
+                self.conn.execute("DELETE FROM claims WHERE owner = ?", (owner.id,))
+            else:
+                self.conn.executemany("DELETE FROM claims WHERE owner = ? AND key = ?",
+                                      [(owner.id, k) for k in keys])
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One run, as a claim holder: host and process id let a run on the same host see at
+    once that a claim's run is dead (SIGKILL leaves its claims behind)."""
+
+    id: str
+    host: str
+    pid: int
+
+    @classmethod
+    def me(cls) -> Owner:
+        host, pid = socket.gethostname(), os.getpid()
+        return cls(f"{host}:{pid}:{uuid.uuid4().hex[:8]}", host, pid)
+
+    def holds_live(self, owner: str, host: str, pid: int, expires: float) -> bool:
+        """Whether a claim by another run still stands."""
+        if expires < now():
+            return False
+        if host == self.host:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+        return True
 
 
 def text_hash(text: str) -> bytes:

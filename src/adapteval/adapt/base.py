@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -45,22 +46,30 @@ class Predictions:
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
+        """An ``.npz`` of the arrays alone, byte for byte the same for the same numbers: no
+        zip timestamps, and no ``info`` (it holds timings; the store keeps it beside)."""
         arrays = {"y_true": self.y_true, "y_pred": self.y_pred, "rows": self.rows}
         if self.proba is not None:
             arrays["proba"] = self.proba.astype(np.float32)
-        np.savez_compressed(buf, **arrays, info=np.frombuffer(json.dumps(self.info).encode(), np.uint8))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(entry, "w") as fh:
+                    np.lib.format.write_array(fh, np.ascontiguousarray(arr), allow_pickle=False)
         return buf.getvalue()
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> Predictions:
+    def from_bytes(cls, blob: bytes, info: dict[str, Any] | None = None) -> Predictions:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            info = json.loads(z["info"].tobytes().decode())
+            if "info" in z.files:  # written before info moved out of the blob
+                info = json.loads(z["info"].tobytes().decode())
             proba = None
             if "proba" in z.files:  # stored as float32: renormalise rows in float64
                 proba = z["proba"].astype(np.float64)
                 proba /= proba.sum(-1, keepdims=True)
-            return cls(z["y_true"], z["y_pred"], proba, z["rows"], info)
+            return cls(z["y_true"], z["y_pred"], proba, z["rows"], info or {})
 
 
 class Predictor:

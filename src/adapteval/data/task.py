@@ -187,6 +187,9 @@ def _is_missing(value) -> bool:
     return isinstance(value, str) and value.strip().lower() in MISSING
 
 
+MAX_TEXT_CHARS = 100_000  # far beyond any encoder's context; longer is almost always a parse slip
+
+
 def _as_text(series: pd.Series, role: str, where: str, splits: pd.Series) -> pd.Series:
     bad = series.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)))
     if bad.any():
@@ -195,7 +198,24 @@ def _as_text(series: pd.Series, role: str, where: str, splits: pd.Series) -> pd.
             f"{role} is missing in {int(bad.sum())} row(s), first at row {i + 1} "
             f"of split {splits.iloc[i]!r}", where=where, fix="drop or fill those rows",
         )
-    return series.astype(str)
+    text = series.astype(str)
+    empty = (text.str.strip() == "").to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise DataError(
+            f"{role} is empty in {int(empty.sum())} row(s), first at row {i + 1} of split "
+            f"{splits.iloc[i]!r}", where=where, fix="drop those rows or fill in their text",
+        )
+    lengths = text.str.len().to_numpy()
+    if lengths.max() > MAX_TEXT_CHARS:
+        i = int(np.argmax(lengths))
+        raise DataError(
+            f"{role} at row {i + 1} of split {splits.iloc[i]!r} is {int(lengths[i]):,} "
+            f"characters long (limit {MAX_TEXT_CHARS:,}); an unclosed quote may have "
+            "swallowed the rows after it", where=where,
+            fix="check the quoting near that row (or set quoting: false), or split the text",
+        )
+    return text
 
 
 def _encode_labels(raw: pd.Series, declared: str, where: str, splits: pd.Series):

@@ -9,6 +9,7 @@ refused unless ``allow_pickle: true`` (and then loaded with ``weights_only``).
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,13 @@ class HFEncoder:
                 )
         except ModelLoadError:
             raise
+        except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) met a non-tensor
+            raise ModelLoadError(
+                "pickled weights hold more than tensors, so weights_only loading refused them"
+                + "".join(f" ({ln.strip()[:120]})" for ln in str(exc).splitlines()
+                          if "GLOBAL" in ln)[:130], where=where, value=str(folder),
+                fix="use a safetensors copy from a source you trust",
+            ) from None
         except ValueError as exc:
             if "trust_remote_code" in str(exc):
                 raise ModelLoadError(
