@@ -51,9 +51,8 @@ def test_diagonal_is_the_cells_own_stored_result(three_tasks):
     summary = res.summary()
     acc = summary[summary["metric"] == "accuracy"].set_index(["model", "task", "strategy"])
     matrices = {(m.model, m.strategy): m for m in res.transfer_matrix()}
-    # tfidf k-shot heads cannot score other tasks: every other pair has its matrix
     assert set(matrices) == {("L3", "probe"), ("L3", "kshot"),
-                             ("tfidf", "probe")}
+                             ("tfidf", "probe"), ("tfidf", "kshot")}
     for (model, strategy), m in matrices.items():
         assert m.labels == SENTIMENT and m.n_seeds == 2 and len(m.cells) == 9
         for task in SENTIMENT:
@@ -92,7 +91,8 @@ def test_off_diagonal_matches_a_direct_fit_and_the_summary_adds_up(three_tasks):
     assert row["gap"] == pytest.approx(m.gap.value)
     flex = res.flexibility_summary().set_index(["model", "strategy"])
     assert flex.loc[("tfidf", "probe"), "ood_gap"] == pytest.approx(m.gap.value)
-    assert np.isnan(flex.loc[("tfidf", "kshot"), "ood_gap"])
+    # k-shot heads of TF-IDF score other tasks in their own draws' feature spaces
+    assert np.isfinite(flex.loc[("tfidf", "kshot"), "ood_gap"])
 
 
 def domain_file(folder: Path, per_domain: int = 160) -> Path:

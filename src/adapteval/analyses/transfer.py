@@ -53,9 +53,11 @@ def item_correct(predictor: Predictor, view: View) -> np.ndarray:
     if predictor.kind == "frozen" and heads is not None and len(heads) > 1:
         from adapteval.adapt.probe import head_proba
 
-        x = predictor.features(view.texts, view.pairs)
         k = len(predictor.task.classes or ())
-        return np.mean([head_proba(h, x, k).argmax(1) == view.y for h in heads], axis=0)
+        return np.mean([
+            head_proba(h, predictor.features(view.texts, view.pairs, head=i), k).argmax(1) == view.y
+            for i, h in enumerate(heads)
+        ], axis=0)
     return (predictor.predict(view.texts, view.pairs) == view.y).astype(np.float64)
 
 
