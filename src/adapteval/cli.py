@@ -89,7 +89,7 @@ def _reporter(quiet: bool):
 
 def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
          tensorboard: Path | None = None, mlflow: bool | str | None = None,
-         executor: dict[str, str | None] | None = None) -> None:
+         executor: dict[str, str | None] | None = None):
     from adapteval.api import run_full
     from adapteval.rank import ranking_agreement
     from adapteval.tables import ranking_tables
@@ -107,6 +107,7 @@ def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
         for t in ranking_tables(ranking, ranking_agreement(ranking, results)):
             out.print(t)
             out.print()
+    return results
 
 
 @app.command()
@@ -154,11 +155,16 @@ def demo(
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o")] = Path("adapteval-results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Run the bundled offline demo (all-MiniLM-L6-v2 vs baselines on four real tasks)."""
+    """Run the bundled offline demo (two MiniLM encoders vs baselines on four real tasks,
+    with analyses and acceptance criteria), then write its HTML report."""
     try:
         suite_file = resources.files("adapteval") / "suites" / "demo.yaml"
         with resources.as_file(suite_file) as path:
-            _run(path, output_dir, quiet)
+            results = _run(path, output_dir, quiet)
+        from adapteval.report import write_report
+
+        report = write_report(results, output_dir / "report.html", title="demo")
+        err.print(f"report: {report}", highlight=False)
     except (Exception, KeyboardInterrupt) as exc:
         _fail(exc)
 

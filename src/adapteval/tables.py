@@ -130,7 +130,12 @@ def all_tables(results: Results) -> list[Table]:
     tables += transfer_tables(results) + ensemble_tables(results)
     if results.transfer_matrix() or results.analysis("compression") or results.analysis("cost"):
         tables.append(flexibility_summary_table(results))
-    return tables + analysis_tables(results)
+    tables += analysis_tables(results)
+    if results.plan is not None and results.plan.criteria:
+        from adapteval.acceptance import verdict, verdict_table
+
+        tables.append(verdict_table(verdict(results, results.plan)))
+    return tables
 
 
 def transfer_tables(results: Results) -> list[Table]:

@@ -64,7 +64,8 @@ def write_report(source: str | Path | Results, output: str | Path | None = None,
     """Render the report of ``source`` (a suite YAML, a store folder or a ``Results``) to
     ``output`` (default ``report.<ext>`` in the working folder); returns the path."""
     if isinstance(source, Results):
-        results, suite_file, where = source, None, ""
+        plan = source.plan
+        results, suite_file, where = source, (plan.suite.source if plan else None), ""
     else:
         results, suite_file = load(source)
         where = str(Path(source).resolve())
