@@ -149,6 +149,7 @@ class Rule:
     strategy: str | None
     source: str  # metric | analysis | model_analysis | aggregate
     analysis: Analysis | None = None
+    qualified: bool = False  # written as ANALYSIS.metric
 
     @property
     def text(self) -> str:
@@ -156,7 +157,8 @@ class Rule:
                  "worst_task": " on worst task"}.get(self.scope, f" on task {self.scope[5:]}")
         stat = "" if self.statistic == "mean" else f" ({self.statistic})"
         strategy = f" for {self.strategy}" if self.strategy else ""
-        return f"{self.metric} {self.op} {self.threshold:g}{scope}{stat}{strategy}"
+        metric = f"{self.analysis.name}.{self.metric}" if self.qualified else self.metric
+        return f"{metric} {self.op} {self.threshold:g}{scope}{stat}{strategy}"
 
     def passes(self, value: float) -> bool:
         return OPS[self.op](value, self.threshold)
@@ -170,14 +172,24 @@ def resolve_criteria(plan: Plan) -> list[Rule]:
 
 
 def _provider(metric: str, plan: Plan, where: str) -> Analysis | None:
-    for a in plan.analyses:
-        if metric in type(a).provides:
-            return a
-    owners = [n for n in ANALYSES.names() if metric in ANALYSES.get(n).provides]
+    """The listed analysis that provides ``metric``; ``NAME.metric`` picks one analysis
+    when several provide the same number (robustness and counterfactual: flip_rate)."""
+    name, _, bare = metric.rpartition(".")
+    listed = [a for a in plan.analyses if bare in type(a).provides and name in ("", a.name)]
+    if len({a.name for a in listed}) > 1:
+        options = " or ".join(f"{a.name}.{bare}" for a in listed)
+        raise ConfigError(
+            f"metric {bare!r} is provided by several listed analyses", where=where,
+            fix=f"name the analysis: {options}",
+        )
+    if listed:
+        return listed[0]
+    owners = [n for n in ANALYSES.names() if bare in ANALYSES.get(n).provides
+              and name in ("", n)]
     if owners:
         raise ConfigError(
-            f"metric {metric!r} comes from the {owners[0]!r} analysis, which the suite does not "
-            "list", where=where, fix=f"add {owners[0]} to analyses:",
+            f"metric {bare!r} comes from the {' or '.join(map(repr, owners))} analysis, which "
+            "the suite does not list", where=where, fix=f"add {owners[0]} to analyses:",
         )
     return None
 
@@ -215,6 +227,7 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
         if analysis is None:
             raise _unknown(metric, plan, where)
         source = "model_analysis" if analysis.scope == "model" else "analysis"
+        metric = metric.rpartition(".")[2]  # the number's name inside the analysis' result
         bounds = {**KNOWN_BOUNDS, **getattr(type(analysis), "bounds", {})}.get(metric)
 
     across = metric in ACROSS_TASKS or source == "model_analysis"
@@ -262,7 +275,7 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
             fix="use a threshold inside the range (fractions, not percents: 0.85 or 85%)",
         )
     return Rule(metric, spec.op, spec.threshold, scope, spec.statistic, spec.strategy, source,
-                analysis)
+                analysis, qualified="." in spec.metric)
 
 
 def _primary_bounds(plan: Plan) -> tuple[float, float]:

@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Does a pretrained model fit your tasks? Adapt, evaluate and summarise.",
 )
-out = Console(width=None if Console().is_terminal else 120)
+out = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ else 120)
 err = Console(stderr=True)
 STATE = {"debug": False}
 

@@ -102,7 +102,7 @@ class Attribution(Analysis):
 
         if importlib.util.find_spec("captum") is None:
             raise ConfigError("the attribution analysis needs the captum package", where=where,
-                              fix="pip install 'adapteval[interpret]'")
+                              fix="pip install captum")
         if self.params.method == "integrated_gradients" and not any(
             self.selected(c) for c in plan.cells
         ):
