@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -80,3 +81,15 @@ def copy_bundled(name: str, dest: Path) -> Path:
     target = dest / f"{name}.csv"
     shutil.copy(bundled.HERE / f"{name}.csv", target)
     return target
+
+
+def count_rows(db: Path, sql: str) -> int:
+    """A COUNT(*) query on a store file another process may be writing; 0 when the file
+    or the table does not exist yet."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:  # table not created yet
+        return 0

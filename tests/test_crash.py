@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.conftest import CLI
+from tests.conftest import CLI, count_rows
 
 SUITE = {
     "name": "crash",
@@ -28,16 +28,6 @@ SUITE = {
     "bootstrap": {"n_resamples": 200},
 }
 N_CELLS = 2 * 2 + 2 + 2  # MiniLM probe+finetune, tfidf probe, majority probe
-
-
-def _count(db: Path, sql: str) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:  # table not created yet
-        return 0
 
 
 def _run_and_kill(suite: Path, ready, delay: float, extra: list[str]) -> bool:
@@ -79,10 +69,10 @@ def test_sigkill_at_random_points_then_rerun_equals_an_uninterrupted_run(tmp_pat
     cells_db, emb_db = out / "results.sqlite", out / "cache" / "embeddings.sqlite"
 
     def cells() -> int:
-        return _count(cells_db, "SELECT COUNT(*) FROM cells")
+        return count_rows(cells_db, "SELECT COUNT(*) FROM cells")
 
     # 1. while the encoder runs (after its first committed chunk)
-    assert _run_and_kill(suite, lambda: _count(emb_db, "SELECT COUNT(*) FROM emb") > 0,
+    assert _run_and_kill(suite, lambda: count_rows(emb_db, "SELECT COUNT(*) FROM emb") > 0,
                          rng.uniform(0.0, 0.3), [])
     assert cells() == 0
     # 2. while fine-tuning: the probe cells are stored, the finetune cells are training
@@ -99,7 +89,7 @@ def test_sigkill_at_random_points_then_rerun_equals_an_uninterrupted_run(tmp_pat
     assert done.returncode == 0, done.stderr[-2000:]
     resumed = _rows(out)
     assert len(resumed) == N_CELLS
-    assert _count(cells_db, "SELECT COUNT(*) FROM claims") == 0, "claims left behind"
+    assert count_rows(cells_db, "SELECT COUNT(*) FROM claims") == 0, "claims left behind"
 
     clean = tmp_path / "clean"
     ref = subprocess.run([*CLI, "run", str(suite), "-q", "-o", str(clean)], capture_output=True,

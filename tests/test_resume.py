@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
-from tests.conftest import CLI
+from tests.conftest import CLI, count_rows
 
 import adapteval
 
@@ -24,16 +23,6 @@ SUITE = {
     "seeds": [0, 1],
     "bootstrap": {"n_resamples": 200},
 }
-
-
-def _count(db: Path, sql: str) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
 
 
 def _start(suite: Path) -> subprocess.Popen:
@@ -60,16 +49,16 @@ def test_sigkill_during_encoding_and_between_cells_then_resume(tmp_path):
 
     # 1. kill while the encoder is running: the first committed chunk survives
     _kill_when(_start(killed / "suite.yaml"),
-               lambda: _count(emb_db, "SELECT COUNT(*) FROM emb") > 0)
-    encoded = _count(emb_db, "SELECT COUNT(*) FROM emb")
-    assert encoded > 0 and _count(results_db, "SELECT COUNT(*) FROM cells") == 0
+               lambda: count_rows(emb_db, "SELECT COUNT(*) FROM emb") > 0)
+    encoded = count_rows(emb_db, "SELECT COUNT(*) FROM emb")
+    assert encoded > 0 and count_rows(results_db, "SELECT COUNT(*) FROM cells") == 0
 
     # 2. resume, and kill again once some cells are stored
     _kill_when(_start(killed / "suite.yaml"),
-               lambda: _count(results_db, "SELECT COUNT(*) FROM cells") >= 3)
-    kept = _count(results_db, "SELECT COUNT(*) FROM cells")
+               lambda: count_rows(results_db, "SELECT COUNT(*) FROM cells") >= 3)
+    kept = count_rows(results_db, "SELECT COUNT(*) FROM cells")
     assert kept >= 3
-    assert _count(emb_db, "SELECT COUNT(*) FROM emb") >= encoded
+    assert count_rows(emb_db, "SELECT COUNT(*) FROM emb") >= encoded
 
     # 3. the rerun completes without redoing stored cells
     done = subprocess.run([*CLI, "run", str(killed / "suite.yaml"), "--quiet"],
@@ -77,8 +66,8 @@ def test_sigkill_during_encoding_and_between_cells_then_resume(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"{kept + 0} already in the store" in done.stderr or "already in the store" in done.stderr
     total = 3 * 3 * 2 * 2  # models (with baselines) x tasks x strategies x seeds
-    assert _count(results_db, "SELECT COUNT(*) FROM cells") == total
-    assert _count(results_db, "SELECT COUNT(DISTINCT key) FROM cells") == total
+    assert count_rows(results_db, "SELECT COUNT(*) FROM cells") == total
+    assert count_rows(results_db, "SELECT COUNT(DISTINCT key) FROM cells") == total
 
     # 4. and its numbers equal an uninterrupted run's
     clean = tmp_path / "clean"
