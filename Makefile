@@ -19,8 +19,8 @@ demo: setup
 	HF_HUB_OFFLINE=1 $(BIN)/adapteval demo
 
 test: setup
-	command -v strace >/dev/null || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v strace >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 lint: setup
