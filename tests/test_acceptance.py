@@ -211,3 +211,24 @@ def test_check_exit_codes_through_the_cli(tmp_path):
         proc = check(*args)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
+    """Latency rules carry a caution when the timing shared the cores with other work."""
+    from adapteval.acceptance import verdict_table
+    from adapteval.analyses import cost
+
+    monkeypatch.setattr(cost, "machine_load", lambda: {"load_1m": 7.5, "cpus": 2})
+    rules = ["latency_ms_p95 <= 10000", "accuracy >= 0.5"]
+    spec = suite(tmp_path, rules, analyses=[{"name": "cost", "memory": False}])
+    v = adapteval.check(spec)
+    latency, accuracy = v.candidates[0].checks
+    assert latency.passed and "timed while busy: load 7.5 on 2 cores" in latency.note
+    assert "busy" not in accuracy.note
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(verdict_table(v))
+    assert "timed while busy: load 7.5 on 2 cores" in console.export_text()
+    table = cost.cost_table(adapteval.results(suite_from_dict(spec)))
+    assert set(table.loc[table["model"] == "tfidf", "load_1m"]) == {7.5}

@@ -1,6 +1,7 @@
 """The HTML report of a small real run, opened in headless Chromium: every section and
 plot is there, no script error happens, and a <script> hidden in the data shows as text
-and never runs. A screenshot is kept (pytest tmp dir; also $ADAPTEVAL_ARTIFACTS if set)."""
+and never runs. The screenshot is kept as a test artefact in ``test-artifacts/report.png``
+(or under $ADAPTEVAL_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from adapteval.report import write_report
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 EVIL = "<script>window.__injected = 1</script>"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -117,10 +119,9 @@ def test_report_opens_with_every_section_and_plot_and_no_error(page, tmp_path):
     shot = tmp_path / "report.png"
     tab.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
-    if os.environ.get("ADAPTEVAL_ARTIFACTS"):
-        dest = Path(os.environ["ADAPTEVAL_ARTIFACTS"])
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, dest / "report.png")
+    dest = Path(os.environ.get("ADAPTEVAL_ARTIFACTS") or ARTIFACTS)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, dest / "report.png")
 
 
 def test_script_in_the_data_shows_as_text_and_never_runs(page):

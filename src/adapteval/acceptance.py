@@ -49,6 +49,7 @@ import numpy as np
 
 from adapteval.aggregate import flexibility
 from adapteval.analyses import ANALYSES, Analysis
+from adapteval.analyses.cost import busy_note
 from adapteval.errors import ConfigError
 from adapteval.metrics import METRICS, interval
 
@@ -65,6 +66,7 @@ STATISTICS = ("mean", "ci_low", "ci_high")
 ACROSS_TASKS = ("P_avg", "sigma_P", "worst")  # one number per model x strategy
 PER_TASK_AGGREGATES = ("seed_std", "failure_rate")  # per task, no CI
 INF = math.inf
+TIMED = ("latency_ms_p50", "latency_ms_p95", "throughput_per_s")  # load-sensitive numbers
 METRIC_BOUNDS = {
     "accuracy": (0.0, 1.0), "macro_f1": (0.0, 1.0), "mcc": (-1.0, 1.0), "log_loss": (0.0, INF),
     "spearman": (-1.0, 1.0), "r2": (-INF, 1.0), "mse": (0.0, INF), "mae": (0.0, INF),
@@ -368,6 +370,9 @@ class Measurer:
         else:
             lo = hi = float(arr[0])
             note = "no CI (one seed)"
+        busy = [n for r in rows if (n := busy_note(r.result))]
+        if busy and rule.metric in TIMED:
+            note = f"{note}; {busy[0]}"
         return Measure(task or "model", float(arr.mean()), float(lo), float(hi), len(arr), note)
 
     def across(self, rule: Rule, model: str, strategy: str) -> list[Measure]:
@@ -597,7 +602,9 @@ def verdict_table(v: Verdict) -> Table:
             table.add_section()
         for j, ch in enumerate(c.checks):
             value = "n/a" if ch.value is None else f"{ch.value:.4g}"
-            note = f" [dim]({ch.note})[/]" if ch.note and ch.statistic != "mean" else ""
+            shown = ch.note if ch.statistic != "mean" else (
+                ch.note.split("; ", 1)[1] if "timed while busy" in ch.note else "")
+            note = f" [dim]({shown})[/]" if shown else ""
             table.add_row(
                 c.model if j == 0 else "", c.strategy if j == 0 else "", ch.rule, value,
                 (ch.where or "") + note, "[green]pass[/]" if ch.passed else "[red]FAIL[/]",

@@ -286,11 +286,16 @@ def compression_table(results: Results) -> Table:
     frame = Compression.curve(results.analysis("compression"))
     table = Table(title="Compression curve (score = primary metric; retention = score / "
                   "uncompressed; mean over seeds)", title_justify="left")
-    extra = [c for c in ("flip_rate", "latency_ms_p50", "disk_mb")
+    from adapteval.analyses.compression import ALONG
+
+    short = {"counterfactual_flip_rate": "swap flips", "counterfactual_abs_gap": "swap gap",
+             "largest_gap": "group gap", "demographic_parity_difference": "DP diff",
+             "equalized_odds_difference": "EO diff"}
+    extra = [c for c in ("flip_rate", *ALONG, "latency_ms_p50", "disk_mb")
              if c in frame and frame[c].notna().any()]
     for col in ("model", "strategy", "task", "level", "sparsity", "score", "retention", *extra):
-        table.add_column(col, justify="left" if col in ("model", "strategy", "task", "level")
-                         else "right", no_wrap=True)
+        table.add_column(short.get(col, col), justify="left" if col in (
+            "model", "strategy", "task", "level") else "right", no_wrap=True)
     last = None
     for r in frame.to_dict("records"):
         group = (r["model"], r["strategy"], r["task"])

@@ -184,3 +184,42 @@ def test_onnx_and_baseline_models_are_not_compressed(tmp_path):
     assert "Hugging Face (torch) encoder" in reasons["paraphrase-MiniLM-L3-v2-onnx"]
     assert "is majority" in reasons["majority"]
     assert plan.jobs() == {}
+
+
+@pytest.mark.slow
+def test_fairness_along_the_curve_starts_at_the_cells_own_fairness(domains_csv, tmp_path):
+    """all-MiniLM-L6-v2 probe on reviews grouped by site: each level carries the gender-swap
+    and group numbers, and the uncompressed level's equal the counterfactual and fairness
+    analyses of the same cell (which are checked against fairlearn elsewhere)."""
+    from rich.console import Console
+
+    from adapteval.report import write_report
+    from adapteval.tables import compression_table
+
+    res = adapteval.run({
+        "name": "compression-fairness", "models": ["all-MiniLM-L6-v2"],
+        "baselines": ["majority"], "strategies": ["probe"], "seeds": [0],
+        "tasks": [{"name": "reviews", "path": str(domains_csv), "group": "site"}],
+        "analyses": [{"name": "compression", "magnitude": [0.0, 0.7], "int8": True,
+                      "fairness": True}, "counterfactual", "fairness"],
+        "output_dir": str(tmp_path / "out"), "bootstrap": {"n_resamples": 200},
+    })
+    (row,) = res.analysis("compression")
+    mine = {r.name: r.result for r in res.analyses if r.model == "all-MiniLM-L6-v2"}
+    levels = row.result["levels"]
+    assert [lv["label"] for lv in levels] == ["magnitude 0%", "magnitude 70%", "int8"]
+    base = levels[0]
+    assert base["counterfactual_flip_rate"] == mine["counterfactual"]["flip_rate"]
+    assert base["counterfactual_abs_gap"] == mine["counterfactual"]["mean_abs_gap"]
+    assert base["counterfactual_pairs"] == mine["counterfactual"]["n_pairs"] > 10
+    for key in ("largest_gap", "demographic_parity_difference", "equalized_odds_difference"):
+        assert base[key] == pytest.approx(mine["fairness"][key])
+        assert all(0.0 <= lv[key] <= 1.0 for lv in levels)
+    assert all(0.0 <= lv["counterfactual_flip_rate"] <= 1.0 for lv in levels)
+
+    console = Console(width=220, record=True)
+    console.print(compression_table(res))
+    text = console.export_text()
+    assert "swap flips" in text and "group gap" in text and "magnitude 70%" in text
+    html = write_report(res, tmp_path / "report.html").read_text()
+    assert "Robustness and fairness along the curve" in html and "EO diff." in html

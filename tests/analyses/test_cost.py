@@ -3,6 +3,8 @@ and a per-model table that puts them next to the stored adaptation time."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import adapteval
@@ -35,6 +37,7 @@ def test_cost_per_model_for_torch_onnx_and_tfidf(tiny_bert, tmp_path):
         assert c["throughput_per_s"] > 0 and c["params"] >= c["params_nonzero"] > 0
         assert c["peak_memory_mb"] >= 0 and c["resident_mb"] > 50
         assert c["memory_method"] == "VmHWM after clear_refs"
+        assert c["cpus"] == len(os.sched_getaffinity(0)) and c["load_1m"] >= 0
     tiny = rows["tiny"].result
     weights = load_file(tiny_bert / "model.safetensors")
     assert tiny["params"] == sum(t.numel() for t in weights.values())

@@ -17,8 +17,14 @@ primary metric (key ``accuracy`` whatever the metric; ``metric`` names it) and
 ``retention`` = score / uncompressed score (inverted for lower-is-better metrics). The
 uncompressed level is the cell itself, so its retention is exactly 1. With
 ``robustness: true`` each level also reports accuracy and flip rate under a few text
-perturbations (classification tasks); with ``cost: true`` the cost analysis's numbers for
-the level (disk size: its saved state dict; int8 weights are stored as int8).
+perturbations (classification tasks); with ``fairness: true`` the counterfactual probe's
+flip rate and probability gap when gendered words and names are swapped
+(``counterfactual_flip_rate``, ``counterfactual_abs_gap``) and, when the task has a
+``group`` column, fairlearn's per-group numbers (``largest_gap``,
+``demographic_parity_difference``, ``equalized_odds_difference``); with ``cost: true``
+the cost analysis's numbers for the level (disk size: its saved state dict; int8 weights
+are stored as int8). The uncompressed level of these numbers equals what the
+``counterfactual`` and ``fairness`` analyses report for the same cell.
 
 Summary: ``retention_auc`` is the area under retention over magnitude sparsity, by the
 trapezoid rule over [0, highest sparsity], divided by that sparsity (1.0 = nothing lost
@@ -49,6 +55,9 @@ if TYPE_CHECKING:
     from adapteval.plan import Cell, Plan
 
 THRESHOLDS = (0.99, 0.95)
+# acceptability numbers a level may carry (robustness: true / fairness: true)
+ALONG = ("counterfactual_flip_rate", "counterfactual_abs_gap", "largest_gap",
+         "demographic_parity_difference", "equalized_odds_difference")
 
 
 class CompressionParams(Params):
@@ -59,6 +68,7 @@ class CompressionParams(Params):
     drop_layers: list[int] = Field(default_factory=list, description="top layers removed")
     int8: bool = Field(default=True, description="dynamic int8 quantization of Linear layers")
     robustness: bool = Field(default=False, description="flip rate under perturbations per level")
+    fairness: bool = Field(default=False, description="gender-swap flips and group gaps per level")
     perturbations: list[str] = Field(default_factory=lambda: ["typos", "drop_words"],
                                      min_length=1)
     cost: bool = Field(default=False, description="cost numbers per level (slower)")
@@ -193,6 +203,29 @@ def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) 
     return {"flip_rate": float(np.mean([p["flip_rate"] for p in out])), "perturbations": out}
 
 
+def fairness_at(predictor: Predictor, preds: Predictions, ctx: AnalysisContext
+                ) -> dict[str, Any]:
+    """The gender-swap probe on the whole test split and, when the task has a group
+    column with 2+ groups, the group metrics of the level's predictions (fairlearn,
+    averaged over experiments as the fairness analysis does)."""
+    from adapteval.analyses.counterfactual import swap_probe
+    from adapteval.analyses.fairness import fairlearn_point
+
+    test, cell = ctx.split.test, ctx.cell
+    swap = swap_probe(predictor, cell, test, np.arange(len(test.texts)), cell.seed)
+    out: dict[str, Any] = {"counterfactual_flip_rate": swap["flip_rate"],
+                           "counterfactual_abs_gap": swap["mean_abs_gap"],
+                           "counterfactual_pairs": swap["n_pairs"]}
+    if test.groups is not None and len(set(map(str, test.groups))) > 1:
+        groups = np.asarray(test.groups).astype(str)
+        y = np.asarray(preds.y_true, dtype=np.int64)
+        points = [fairlearn_point(y, pred, groups, len(cell.task.classes or ()))
+                  for pred in preds.y_pred.astype(np.int64)]
+        for key in ("largest_gap", "demographic_parity_difference", "equalized_odds_difference"):
+            out[key] = float(np.mean([p[key] for p in points]))
+    return out
+
+
 def level_cost(ctx: AnalysisContext, module: Any) -> dict[str, Any]:
     """The cost analysis's numbers for one level, but peak memory (``add_memory``); disk
     size is the level's saved state dict."""
@@ -301,6 +334,8 @@ class Compression(Analysis):
             if p.robustness and predictor is not None and not cell.task.is_regression:
                 entry["robustness"] = robustness_at(predictor, ctx, p.perturbations)
                 entry["flip_rate"] = entry["robustness"]["flip_rate"]
+            if p.fairness and predictor is not None and not cell.task.is_regression:
+                entry.update(fairness_at(predictor, preds, ctx))
             if p.cost:
                 entry["cost"] = level_cost(ctx, module)
             out.append(entry)
@@ -319,6 +354,7 @@ class Compression(Analysis):
         recs = [{"model": r.model, "strategy": r.strategy, "task": r.task, "level": lv["label"],
                  "sparsity": lv["sparsity"], "score": lv["accuracy"],
                  "retention": lv["retention"], "flip_rate": lv.get("flip_rate"),
+                 **{k: lv.get(k) for k in ALONG},
                  "latency_ms_p50": (lv.get("cost") or {}).get("latency_ms_p50"),
                  "disk_mb": (lv.get("cost") or {}).get("disk_mb")}
                 for r in rows for lv in r.result["levels"]]

@@ -81,7 +81,26 @@ def timings(
     p50, p95 = np.percentile(lat, [50, 95])
     return {"latency_ms_p50": float(p50), "latency_ms_p95": float(p95),
             "throughput_per_s": len(pool) / seconds, "n_texts": len(texts),
-            "batch_size": batch}
+            "batch_size": batch, **machine_load()}
+
+
+def machine_load() -> dict[str, float | int | None]:
+    """The 1-minute load average just after timing and the cores this process may use:
+    timings taken while ``load_1m`` exceeds ``cpus`` were shared with other work."""
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:  # not every platform has it
+        load = None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"load_1m": load, "cpus": cpus}
+
+
+def busy_note(result: dict[str, Any]) -> str:
+    """A caution when the timings of a stored cost result were taken on a busy machine."""
+    load, cpus = result.get("load_1m"), result.get("cpus")
+    if isinstance(load, int | float) and isinstance(cpus, int) and load > cpus:
+        return f"timed while busy: load {load:.1f} on {cpus} cores"
+    return ""
 
 
 def folder_mb(path: Path) -> float:
@@ -216,5 +235,7 @@ def cost_table(results: Results) -> pd.DataFrame:
         return pd.DataFrame()
     adapt = cells.groupby(["model", "strategy"], sort=False)["seconds"].agg(
         adapt_s_mean="mean", adapt_s_total="sum", cells="size").reset_index()
-    recs = [{**r, **measured.get(r["model"], {})} for r in adapt.to_dict("records")]
+    load = {r.model: r.result.get("load_1m") for r in results.analysis("cost")}
+    recs = [{**r, **measured.get(r["model"], {}), "load_1m": load.get(r["model"])}
+            for r in adapt.to_dict("records")]
     return pd.DataFrame(recs)

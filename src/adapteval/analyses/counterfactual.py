@@ -11,7 +11,8 @@ dedicated, template-controlled probe in :mod:`adapteval.analyses.eec`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
@@ -20,6 +21,10 @@ from adapteval.adapt.base import Params
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
 from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
 from adapteval.probes.perturb import get_perturbation, perturbation_rng
+
+if TYPE_CHECKING:
+    from adapteval.adapt.base import Predictor
+    from adapteval.data.task import View
 
 SWAP = "swap_gender"
 
@@ -45,43 +50,54 @@ class Counterfactual(Analysis):
         assert ctx.predictor is not None
         test, seed = ctx.split.test, ctx.cell.seed
         idx = chosen_items(test, self.params.max_items, seed, self.name)
-        texts, pairs, rows = [test.texts[i] for i in idx], sub_pairs(test, idx), test.rows[idx]
-        swapped = swap_all(texts, rows, seed)
-        swapped_pairs = swap_all(pairs, rows, seed) if pairs is not None else None
-        changed = [
-            i for i in range(len(texts))
-            if swapped[i] != texts[i] or (pairs and swapped_pairs and swapped_pairs[i] != pairs[i])
-        ]
-        base: dict[str, Any] = {"n_items": len(texts), "n_pairs": len(changed),
-                                "changed_fraction": len(changed) / max(len(texts), 1)}
-        if not changed:
-            return {**base, "flip_rate": None, "mean_abs_gap": None, "max_gap": None,
-                    "examples": [], "note": "no test text has a gendered word or name to swap"}
-        ctx.step("counterfactual", 0, 1)
-        before = ctx.predictor.scores([texts[i] for i in changed],
-                                      [pairs[i] for i in changed] if pairs else None)
-        after = ctx.predictor.scores([swapped[i] for i in changed],
-                                     [swapped_pairs[i] for i in changed] if swapped_pairs
-                                     else None)
-        ctx.step("counterfactual", 1, 1)
-        pred, new = before.argmax(1), after.argmax(1)
-        rows_ = np.arange(len(changed))
-        gap = after[rows_, pred] - before[rows_, pred]
-        order = sorted(rows_.tolist(), key=lambda j: (-abs(gap[j]), j))
-        examples = [
-            {"original": texts[changed[j]], "swapped": swapped[changed[j]],
-             "before": class_name(ctx.cell, pred[j]), "after": class_name(ctx.cell, new[j]),
-             "p_before": float(before[j, pred[j]]), "p_after": float(after[j, pred[j]])}
-            for j in order[: self.params.n_examples]
-        ]
-        return {
-            **base,
-            "flip_rate": float(np.mean(pred != new)),
-            "mean_abs_gap": float(np.mean(np.abs(gap))),
-            "max_gap": float(np.max(np.abs(gap))),
-            "mean_gap": float(np.mean(gap)),
-            "examples": examples,
-        }
+        return swap_probe(ctx.predictor, ctx.cell, test, idx, seed, self.params.n_examples,
+                          step=ctx.step)
+
+
+def swap_probe(
+    predictor: Predictor, cell: Any, test: View, idx: np.ndarray, seed: int,
+    n_examples: int = 0, step: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Flip rate and probability gaps of ``predictor`` on the items ``idx`` of ``test``
+    whose text changes when gendered words and names are swapped."""
+    texts, pairs, rows = [test.texts[i] for i in idx], sub_pairs(test, idx), test.rows[idx]
+    swapped = swap_all(texts, rows, seed)
+    swapped_pairs = swap_all(pairs, rows, seed) if pairs is not None else None
+    changed = [
+        i for i in range(len(texts))
+        if swapped[i] != texts[i] or (pairs and swapped_pairs and swapped_pairs[i] != pairs[i])
+    ]
+    base: dict[str, Any] = {"n_items": len(texts), "n_pairs": len(changed),
+                            "changed_fraction": len(changed) / max(len(texts), 1)}
+    if not changed:
+        return {**base, "flip_rate": None, "mean_abs_gap": None, "max_gap": None,
+                "examples": [], "note": "no test text has a gendered word or name to swap"}
+    if step:
+        step("counterfactual", 0, 1)
+    before = predictor.scores([texts[i] for i in changed],
+                              [pairs[i] for i in changed] if pairs else None)
+    after = predictor.scores([swapped[i] for i in changed],
+                             [swapped_pairs[i] for i in changed] if swapped_pairs else None)
+    if step:
+        step("counterfactual", 1, 1)
+    pred, new = before.argmax(1), after.argmax(1)
+    rows_ = np.arange(len(changed))
+    gap = after[rows_, pred] - before[rows_, pred]
+    order = sorted(rows_.tolist(), key=lambda j: (-abs(gap[j]), j))
+    examples = [
+        {"original": texts[changed[j]], "swapped": swapped[changed[j]],
+         "before": class_name(cell, pred[j]), "after": class_name(cell, new[j]),
+         "p_before": float(before[j, pred[j]]), "p_after": float(after[j, pred[j]])}
+        for j in order[:n_examples]
+    ]
+    return {
+        **base,
+        "flip_rate": float(np.mean(pred != new)),
+        "mean_abs_gap": float(np.mean(np.abs(gap))),
+        "max_gap": float(np.max(np.abs(gap))),
+        "mean_gap": float(np.mean(gap)),
+        "examples": examples,
+    }
 
 
 def swap_all(texts: list[str], rows: np.ndarray, seed: int) -> list[str]:

@@ -257,7 +257,28 @@ def compression(rows: Sequence[ResultRow]) -> dict[str, Any] | None:
                                                 for f in ("sparsity", "accuracy", "retention")}})
         points.sort(key=lambda p: (p["sparsity"] is None, p["sparsity"] or 0.0))
         curves.append({"model": model, "strategy": strategy, "method": method, "points": points})
-    return {"summary": summary, "curves": curves}
+    return {"summary": summary, "curves": curves, "along": along_curve(flat)}
+
+
+ALONG_FIELDS = {"flip_rate": "perturbation flips", "counterfactual_flip_rate": "swap flips",
+                "counterfactual_abs_gap": "swap gap", "largest_gap": "group gap",
+                "demographic_parity_difference": "DP diff.",
+                "equalized_odds_difference": "EO diff."}
+
+
+def along_curve(flat: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Robustness and fairness numbers per level (means over tasks and seeds), when the
+    sweep measured them; only the fields some level has."""
+    fields = [f for f in ALONG_FIELDS if any(lv.get(f) is not None for lv in flat)]
+    if not fields:
+        return None
+    rows = []
+    for (model, strategy, label), lvs in grouped(flat, ("model", "strategy", "label")).items():
+        rows.append({"model": model, "strategy": strategy, "level": label,
+                     "sparsity": mean(lv.get("sparsity") for lv in lvs),
+                     "accuracy": mean(lv.get("accuracy") for lv in lvs),
+                     **{f: mean(lv.get(f) for lv in lvs) for f in fields}})
+    return {"fields": fields, "labels": [ALONG_FIELDS[f] for f in fields], "rows": rows}
 
 
 @builder("cost")
