@@ -1,0 +1,28 @@
+"""The suite behind `adapteval demo` ships inside the package: it must stay a valid plan
+of real bundled tasks and offline models, with every analysis and rule resolvable."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib import resources
+
+from tests.conftest import CLI
+
+from adapteval.acceptance import resolve_criteria
+from adapteval.api import as_suite
+from adapteval.plan import build_plan
+
+
+def test_bundled_demo_suite_is_a_valid_offline_plan():
+    with resources.as_file(resources.files("adapteval") / "suites" / "demo.yaml") as path:
+        proc = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "4 models × 4 tasks × 2 strategies × 3 seeds = 96 cells" in proc.stdout
+        plan = build_plan(as_suite(path))
+    assert [m.label for m in plan.models][:2] == ["all-MiniLM-L6-v2", "MiniLM-L3-onnx"]
+    assert {t.name for t in plan.tasks} == {"sentiment-amazon", "sentiment-imdb",
+                                            "sentiment-yelp", "sms-spam"}
+    names = [a.name for a in plan.analyses]
+    assert names == ["transfer", "robustness", "calibration", "counterfactual", "attribution",
+                     "compression", "cost"]
+    assert len(resolve_criteria(plan)) == 5
