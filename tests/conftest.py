@@ -58,6 +58,18 @@ def tiny_bert(tmp_path_factory, minilm_path) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), minilm_path)
 
 
+@pytest.fixture(autouse=True)
+def _torch_threads_restored():
+    """A run in this process with ADAPTEVAL_THREADS set changes torch's global thread
+    count; put it back so no later test silently runs (and rounds) differently."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """One torch thread: on a shared 2-core machine this is faster, and the same everywhere."""
