@@ -230,5 +230,10 @@ def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
     console = Console(width=200, record=True)
     console.print(verdict_table(v))
     assert "timed while busy: load 7.5 on 2 cores" in console.export_text()
-    table = cost.cost_table(adapteval.results(suite_from_dict(spec)))
+    stored = adapteval.results(suite_from_dict(spec))
+    table = cost.cost_table(stored)
     assert set(table.loc[table["model"] == "tfidf", "load_1m"]) == {7.5}
+    from adapteval.report import write_report
+
+    html = write_report(stored, tmp_path / "report.html").read_text()
+    assert "timed while busy: load 7.5 on 2 cores" in html  # the report's verdict says it too

@@ -160,6 +160,8 @@ def test_section_builders_average_seeds_as_the_contract_reads():
     comp = S.compression(by["compression"])
     assert comp["curves"][0]["points"][1]["retention"] == pytest.approx(0.96)
     assert S.cost(by["cost"])["models"][0]["latency_ms_p95"] == 9.5
+    params = S.cost(by["cost"])["models"][0]["params"]
+    assert params == 22_700_000 and isinstance(params, int)  # shown as a count: 22,700,000
     assert S.counterfactual(by["counterfactual"])["summary"][0]["mean_abs_gap"] == \
         pytest.approx(0.02)
     for name, build in S.BUILDERS.items():

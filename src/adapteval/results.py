@@ -110,7 +110,8 @@ class Results:
         return [
             {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
              "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
-                        "statistic": k.statistic, "passed": k.passed} for k in c.checks]}
+                        "statistic": k.statistic, "passed": k.passed, "note": k.note}
+                       for k in c.checks]}
             for c in verdict(self, plan).candidates
         ]
 

@@ -288,7 +288,8 @@ def compression_table(results: Results) -> Table:
                   "uncompressed; mean over seeds)", title_justify="left")
     from adapteval.analyses.compression import ALONG
 
-    short = {"counterfactual_flip_rate": "swap flips", "counterfactual_abs_gap": "swap gap",
+    short = {"flip_rate": "perturbed flips", "counterfactual_flip_rate": "swap flips",
+             "counterfactual_abs_gap": "swap gap",
              "largest_gap": "group gap", "demographic_parity_difference": "DP diff",
              "equalized_odds_difference": "EO diff"}
     extra = [c for c in ("flip_rate", *ALONG, "latency_ms_p50", "disk_mb")
