@@ -237,3 +237,24 @@ def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
 
     html = write_report(stored, tmp_path / "report.html").read_text()
     assert "timed while busy: load 7.5 on 2 cores" in html  # the report's verdict says it too
+
+
+def test_a_rule_without_a_measurement_fails_and_says_why(tmp_path):
+    """An analysis limited to the probe gives k-shot nothing to judge: the rule fails
+    (a gate never passes on a missing number) and the table says it was not measured."""
+    from rich.console import Console
+
+    from adapteval.acceptance import verdict_table
+
+    spec = suite(tmp_path, ["positive_rate >= 0.05"],
+                 strategies=["probe", {"name": "kshot", "samples_per_label": 4,
+                                       "n_experiments": 2}],
+                 analyses=[{"name": PositiveRate.name, "strategies": ["probe"]}])
+    v = adapteval.check(spec)
+    by = {c.strategy: c.checks[0] for c in v.candidates}
+    assert by["probe"].value is not None and by["probe"].passed
+    assert by["kshot"].value is None and not by["kshot"].passed
+    assert "not measured" in by["kshot"].note
+    console = Console(width=200, record=True)
+    console.print(verdict_table(v))
+    assert "(not measured: no stored result for this model and strategy)" in console.export_text()

@@ -602,12 +602,12 @@ def verdict_table(v: Verdict) -> Table:
             table.add_section()
         for j, ch in enumerate(c.checks):
             value = "n/a" if ch.value is None else f"{ch.value:.4g}"
-            shown = ch.note if ch.statistic != "mean" else (
+            shown = ch.note if ch.statistic != "mean" or ch.value is None else (
                 ch.note.split("; ", 1)[1] if "timed while busy" in ch.note else "")
-            note = f" [dim]({shown})[/]" if shown else ""
+            on = " ".join(x for x in (ch.where, f"[dim]({shown})[/]" if shown else "") if x)
             table.add_row(
-                c.model if j == 0 else "", c.strategy if j == 0 else "", ch.rule, value,
-                (ch.where or "") + note, "[green]pass[/]" if ch.passed else "[red]FAIL[/]",
+                c.model if j == 0 else "", c.strategy if j == 0 else "", ch.rule, value, on,
+                "[green]pass[/]" if ch.passed else "[red]FAIL[/]",
             )
         mark = "[bold green]ACCEPTABLE[/]" if c.acceptable else "[bold red]NOT ACCEPTABLE[/]"
         table.add_row("", "", mark, "", "", "")
