@@ -86,7 +86,9 @@ class Plan:
 
     def jobs(self) -> dict[str, list[Job]]:
         """cell key -> the analyses to run on it. Model-scope analyses go to the first
-        cell of their model they apply to (in plan order), once per model."""
+        cell of their model they apply to (in plan order), once per model; their key
+        holds that cell's task data and seed, since what they measure (e.g. latency)
+        depends on the texts they run on."""
         out: dict[str, list[Job]] = {}
         placed: set[tuple[str, int]] = set()
         for cell in self.cells:
@@ -98,7 +100,8 @@ class Plan:
                         continue
                     placed.add((cell.model.key, i))
                     key = content_key({"model": cell.model.key, "analysis": analysis.config(),
-                                       "version": __version__})
+                                       "version": __version__, "texts": cell.task.fingerprint,
+                                       "seed": cell.seed})
                 else:
                     key = content_key({"cell": cell.key, "analysis": analysis.config()})
                 out.setdefault(cell.key, []).append(Job(key, analysis, cell))

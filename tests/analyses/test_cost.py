@@ -93,3 +93,20 @@ def test_compression_levels_carry_their_cost(tiny_bert, tmp_path):
     assert full["params_nonzero"] - pruned["params_nonzero"] == pytest.approx(linear / 2, abs=2)
     assert dropped["params"] < full["params"] and dropped["disk_mb"] < full["disk_mb"]
     assert int8["disk_mb"] < full["disk_mb"]
+
+
+def test_cost_is_timed_again_on_other_texts_and_reused_on_the_same(tmp_path):
+    """Latency depends on the texts: a suite whose model first meets other data times it
+    again; one that meets the same data first reads the stored numbers."""
+    def spec(*tasks):
+        return {"name": "cost-reuse", "models": ["tfidf"], "baselines": ["majority"],
+                "tasks": [{"name": t, "bundled": t, "max_train": 100, "max_test": 40}
+                          for t in tasks],
+                "analyses": [{"name": "cost", "n_texts": 10, "memory": False}],
+                "output_dir": str(tmp_path / "out"), "bootstrap": {"n_resamples": 200}}
+
+    (yelp,) = adapteval.run(spec("sentiment-yelp")).analysis("cost")
+    (spam,) = adapteval.run(spec("sms-spam")).analysis("cost")
+    assert spam.key != yelp.key and spam.task == "sms-spam"
+    (again,) = adapteval.run(spec("sentiment-yelp", "sms-spam")).analysis("cost")
+    assert again.key == yelp.key and again.result == yelp.result  # read back, not re-timed

@@ -9,8 +9,10 @@ Adding an analysis to a suite later runs only the analysis: the cell's adaptatio
 repeated in memory (same seed, same numbers) to rebuild its predictor, but the stored
 cell is not touched.
 
-``scope = "model"`` analyses (cost) depend on the model only: they run once per model,
-on the first cell of that model they apply to.
+``scope = "model"`` analyses (cost) describe the model, not the adaptation: they run once
+per model, on the first cell of that model they apply to, and are stored under the model,
+the analysis settings and that cell's data and seed (latency depends on the texts), so a
+suite whose model first meets the same data reads them back.
 """
 
 from __future__ import annotations
