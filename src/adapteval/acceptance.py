@@ -49,7 +49,7 @@ import numpy as np
 
 from adapteval.aggregate import flexibility
 from adapteval.analyses import ANALYSES, Analysis
-from adapteval.analyses.cost import busy_note
+from adapteval.analyses.cost import BUSY, busy_note
 from adapteval.errors import ConfigError
 from adapteval.metrics import METRICS, interval
 
@@ -603,7 +603,7 @@ def verdict_table(v: Verdict) -> Table:
         for j, ch in enumerate(c.checks):
             value = "n/a" if ch.value is None else f"{ch.value:.4g}"
             shown = ch.note if ch.statistic != "mean" or ch.value is None else (
-                ch.note.split("; ", 1)[1] if "timed while busy" in ch.note else "")
+                ch.note.split("; ", 1)[1] if BUSY in ch.note else "")
             on = " ".join(x for x in (ch.where, f"[dim]({shown})[/]" if shown else "") if x)
             table.add_row(
                 c.model if j == 0 else "", c.strategy if j == 0 else "", ch.rule, value, on,

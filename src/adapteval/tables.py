@@ -281,21 +281,15 @@ def cost_table(results: Results) -> Table:
 
 def compression_table(results: Results) -> Table:
     """The retention curve: one line per level, means over seeds."""
-    from adapteval.analyses.compression import Compression
+    from adapteval.analyses.compression import ALONG, Compression
 
     frame = Compression.curve(results.analysis("compression"))
     table = Table(title="Compression curve (score = primary metric; retention = score / "
                   "uncompressed; mean over seeds)", title_justify="left")
-    from adapteval.analyses.compression import ALONG
-
-    short = {"flip_rate": "perturbed flips", "counterfactual_flip_rate": "swap flips",
-             "counterfactual_abs_gap": "swap gap",
-             "largest_gap": "group gap", "demographic_parity_difference": "DP diff",
-             "equalized_odds_difference": "EO diff"}
-    extra = [c for c in ("flip_rate", *ALONG, "latency_ms_p50", "disk_mb")
+    extra = [c for c in (*ALONG, "latency_ms_p50", "disk_mb")
              if c in frame and frame[c].notna().any()]
     for col in ("model", "strategy", "task", "level", "sparsity", "score", "retention", *extra):
-        table.add_column(short.get(col, col), justify="left" if col in (
+        table.add_column(ALONG.get(col, col), justify="left" if col in (
             "model", "strategy", "task", "level") else "right", no_wrap=True)
     last = None
     for r in frame.to_dict("records"):

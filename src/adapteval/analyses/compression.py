@@ -55,9 +55,11 @@ if TYPE_CHECKING:
     from adapteval.plan import Cell, Plan
 
 THRESHOLDS = (0.99, 0.95)
-# acceptability numbers a level may carry (robustness: true / fairness: true)
-ALONG = ("counterfactual_flip_rate", "counterfactual_abs_gap", "largest_gap",
-         "demographic_parity_difference", "equalized_odds_difference")
+# acceptability numbers a level may carry (robustness: true / fairness: true), with the
+# short labels tables and the report show them under
+ALONG = {"flip_rate": "perturbed flips", "counterfactual_flip_rate": "swap flips",
+         "counterfactual_abs_gap": "swap gap", "largest_gap": "group gap",
+         "demographic_parity_difference": "DP diff.", "equalized_odds_difference": "EO diff."}
 
 
 class CompressionParams(Params):
@@ -353,8 +355,7 @@ class Compression(Analysis):
 
         recs = [{"model": r.model, "strategy": r.strategy, "task": r.task, "level": lv["label"],
                  "sparsity": lv["sparsity"], "score": lv["accuracy"],
-                 "retention": lv["retention"], "flip_rate": lv.get("flip_rate"),
-                 **{k: lv.get(k) for k in ALONG},
+                 "retention": lv["retention"], **{k: lv.get(k) for k in ALONG},
                  "latency_ms_p50": (lv.get("cost") or {}).get("latency_ms_p50"),
                  "disk_mb": (lv.get("cost") or {}).get("disk_mb")}
                 for r in rows for lv in r.result["levels"]]

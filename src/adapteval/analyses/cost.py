@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 MEASURED = ("hf", "onnx", "tfidf")
 MB = 1024 * 1024
+BUSY = "timed while busy"  # how a stored timing taken on a loaded machine is flagged
 
 
 class CostParams(Params):
@@ -99,7 +100,7 @@ def busy_note(result: dict[str, Any]) -> str:
     """A caution when the timings of a stored cost result were taken on a busy machine."""
     load, cpus = result.get("load_1m"), result.get("cpus")
     if isinstance(load, int | float) and isinstance(cpus, int) and load > cpus:
-        return f"timed while busy: load {load:.1f} on {cpus} cores"
+        return f"{BUSY}: load {load:.1f} on {cpus} cores"
     return ""
 
 
@@ -227,7 +228,8 @@ def cost_table(results: Results) -> pd.DataFrame:
     fit; the encoding pass is what ``latency``/``throughput`` describe."""
     import pandas as pd
 
-    measured = {r.model: Cost.scalars(r.result) for r in results.analysis("cost")}
+    measured = {r.model: {**Cost.scalars(r.result), "load_1m": r.result.get("load_1m")}
+                for r in results.analysis("cost")}
     cells = pd.DataFrame([{"model": results.labels[r.key].model,
                            "strategy": results.labels[r.key].strategy, "seconds": r.duration_s}
                           for r in results.rows])
@@ -235,7 +237,6 @@ def cost_table(results: Results) -> pd.DataFrame:
         return pd.DataFrame()
     adapt = cells.groupby(["model", "strategy"], sort=False)["seconds"].agg(
         adapt_s_mean="mean", adapt_s_total="sum", cells="size").reset_index()
-    load = {r.model: r.result.get("load_1m") for r in results.analysis("cost")}
-    recs = [{**r, **measured.get(r["model"], {}), "load_1m": load.get(r["model"])}
+    recs = [{**r, "load_1m": None, **measured.get(r["model"], {})}
             for r in adapt.to_dict("records")]
     return pd.DataFrame(recs)

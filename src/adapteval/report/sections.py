@@ -260,16 +260,12 @@ def compression(rows: Sequence[ResultRow]) -> dict[str, Any] | None:
     return {"summary": summary, "curves": curves, "along": along_curve(flat)}
 
 
-ALONG_FIELDS = {"flip_rate": "perturbation flips", "counterfactual_flip_rate": "swap flips",
-                "counterfactual_abs_gap": "swap gap", "largest_gap": "group gap",
-                "demographic_parity_difference": "DP diff.",
-                "equalized_odds_difference": "EO diff."}
-
-
 def along_curve(flat: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Robustness and fairness numbers per level (means over tasks and seeds), when the
     sweep measured them; only the fields some level has."""
-    fields = [f for f in ALONG_FIELDS if any(lv.get(f) is not None for lv in flat)]
+    from adapteval.analyses.compression import ALONG
+
+    fields = [f for f in ALONG if any(lv.get(f) is not None for lv in flat)]
     if not fields:
         return None
     rows = []
@@ -278,7 +274,7 @@ def along_curve(flat: list[dict[str, Any]]) -> dict[str, Any] | None:
                      "sparsity": mean(lv.get("sparsity") for lv in lvs),
                      "accuracy": mean(lv.get("accuracy") for lv in lvs),
                      **{f: mean(lv.get(f) for lv in lvs) for f in fields}})
-    return {"fields": fields, "labels": [ALONG_FIELDS[f] for f in fields], "rows": rows}
+    return {"fields": fields, "labels": [ALONG[f] for f in fields], "rows": rows}
 
 
 @builder("cost")
