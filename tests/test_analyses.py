@@ -8,9 +8,9 @@ import pytest
 from pydantic import Field
 
 import adapteval
-from adapteval.adapt.base import Params
 from adapteval.analyses import ANALYSES, Analysis
-from adapteval.errors import ConfigError
+from adapteval.contracts.strategy import Params
+from adapteval.core.errors import ConfigError
 from adapteval.store import ResultStore
 
 CALLS: list[tuple[str, str, str, int]] = []
@@ -131,10 +131,10 @@ def test_bad_analysis_entries_fail_before_any_work(tmp_path, analyses, message):
 
 def test_kshot_predictor_of_a_tfidf_baseline_reproduces_its_stored_predictions(tmp_path):
     """Each k-shot head scores new text in the TF-IDF space of its own draw."""
-    from adapteval.adapt import CellContext
     from adapteval.api import as_suite
-    from adapteval.execute import load_model
+    from adapteval.execution.cells import load_model
     from adapteval.plan import build_plan
+    from adapteval.strategies import CellContext
 
     plan = build_plan(as_suite(suite(tmp_path, [])))
     cell = next(c for c in plan.cells if c.model.label == "tfidf" and c.strategy.name == "kshot")

@@ -8,9 +8,9 @@ from importlib import resources
 
 from tests.conftest import CLI
 
-from adapteval.acceptance import resolve_criteria
 from adapteval.api import as_suite
 from adapteval.plan import build_plan
+from adapteval.verdict import resolve_criteria
 
 
 def test_bundled_demo_suite_is_a_valid_offline_plan():

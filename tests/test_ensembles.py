@@ -8,10 +8,10 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 import adapteval
-from adapteval.adapt.base import Predictions
-from adapteval.errors import ConfigError
-from adapteval.flexibility import average_predictions
+from adapteval.contracts.strategy import Predictions
+from adapteval.core.errors import ConfigError
 from adapteval.store import ResultStore
+from adapteval.summaries import average_predictions
 
 L3 = {"source": "paraphrase-MiniLM-L3-v2-onnx", "name": "L3", "tokenizer": "all-MiniLM-L6-v2"}
 ENSEMBLE = "ensemble(L3+tfidf)"

@@ -20,16 +20,16 @@ from sklearn.metrics import log_loss
 from tests.conftest import CLI
 
 import adapteval
-from adapteval.adapt import CellContext, training
-from adapteval.adapt.batching import carve_validation, encode_view, epoch_batches
-from adapteval.adapt.finetune import FineTune, TrainParams
 from adapteval.api import as_suite
-from adapteval.config import ModelSpec, TaskSpec
+from adapteval.core.errors import ConfigError
 from adapteval.data import bundled
 from adapteval.data.task import load_task
-from adapteval.errors import ConfigError
 from adapteval.models.hf import HFEncoder
 from adapteval.plan import build_plan
+from adapteval.strategies import CellContext, training
+from adapteval.strategies.finetune import FineTune, TrainParams
+from adapteval.strategies.text_batches import carve_validation, encode_view, epoch_batches
+from adapteval.suite.schema import ModelSpec, TaskSpec
 
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 

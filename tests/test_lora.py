@@ -9,12 +9,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from adapteval.adapt import CellContext, training
-from adapteval.adapt.lora import Lora, LoraParams, default_targets
-from adapteval.config import ModelSpec, TaskSpec
+from adapteval.core.errors import IncompatibleError
 from adapteval.data.task import load_task
-from adapteval.errors import IncompatibleError
 from adapteval.models.hf import HFEncoder
+from adapteval.strategies import CellContext, training
+from adapteval.strategies.lora import Lora, LoraParams, default_targets
+from adapteval.suite.schema import ModelSpec, TaskSpec
 
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 
@@ -76,7 +76,7 @@ def test_same_seed_same_numbers(tiny, yelp):
 
 
 def test_minilm_shapes_train_under_five_percent(minilm_path):
-    from adapteval.adapt.training import load_encoder
+    from adapteval.strategies.training import load_encoder
 
     encoder = SimpleNamespace(spec=ModelSpec(source="minilm"), folder=minilm_path)
     base = load_encoder(encoder)

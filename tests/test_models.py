@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from tests.conftest import build_tiny_bert
 
-from adapteval.config import ModelSpec
-from adapteval.errors import ModelLoadError
+from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import HFEncoder, resolve_model_dir
 from adapteval.plan import resolve_model
+from adapteval.suite.schema import ModelSpec
 
 SENTENCES = [
     "The battery died after two days.",

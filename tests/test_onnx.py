@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapteval.config import ModelSpec
-from adapteval.errors import ConfigError
-from adapteval.execute import load_model
+from adapteval.core.errors import ConfigError
+from adapteval.execution.cells import load_model
 from adapteval.plan import resolve_model
+from adapteval.suite.schema import ModelSpec
 
 TEXTS = [
     "A very good movie.",

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from tests.conftest import SHARED
 
-from adapteval.config import ModelSpec
-from adapteval.execute import load_model
+from adapteval.execution.cells import load_model
 from adapteval.plan import resolve_model
+from adapteval.suite.schema import ModelSpec
 
 
 def real_texts(n: int = 48) -> list[str]:

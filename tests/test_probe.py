@@ -9,13 +9,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from adapteval.adapt import CellContext
-from adapteval.adapt.kshot import KShot, KShotParams, draw
-from adapteval.adapt.probe import Probe, ProbeParams
-from adapteval.config import ModelSpec, TaskSpec
 from adapteval.data.task import load_task
 from adapteval.models.baselines import MajorityBaseline, TfidfBaseline
 from adapteval.models.hf import HFEncoder
+from adapteval.strategies import CellContext
+from adapteval.strategies.kshot import KShot, KShotParams, draw
+from adapteval.strategies.probe import Probe, ProbeParams
+from adapteval.suite.schema import ModelSpec, TaskSpec
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 import adapteval
-from adapteval.aggregate import Aggregate, tie_groups
-from adapteval.rank import ranking_agreement
+from adapteval.ranking import ranking_agreement
+from adapteval.statistics import Aggregate, tie_groups
 
 SUITE = {
     "name": "rank",

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapteval.config import TaskSpec
+from adapteval.core.errors import DataError
 from adapteval.data.task import load_task
-from adapteval.errors import DataError
+from adapteval.suite.schema import TaskSpec
 
 
 def _sms(shared, n=300) -> pd.DataFrame:

@@ -14,10 +14,10 @@ import pytest
 import torch
 from tests.conftest import build_tiny_bert
 
-from adapteval.config import ModelSpec, load_suite
-from adapteval.errors import ConfigError, ModelLoadError
+from adapteval.core.errors import ConfigError, ModelLoadError
+from adapteval.core.paths import inside
 from adapteval.models.hf import HFEncoder
-from adapteval.paths import inside
+from adapteval.suite.schema import ModelSpec, load_suite
 
 
 class _Payload:

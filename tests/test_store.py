@@ -13,7 +13,7 @@ import yaml
 from tests.conftest import CLI
 
 import adapteval
-from adapteval.errors import StoreError
+from adapteval.core.errors import StoreError
 from adapteval.store import CellRow, Owner, ResultStore
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from tests.conftest import copy_bundled
 
-from adapteval.config import TaskSpec
 from adapteval.data.task import load_task
+from adapteval.suite.schema import TaskSpec
 
 
 def _csv(tmp_path, labels, name="t.csv"):

@@ -16,9 +16,9 @@ from sklearn.linear_model import LogisticRegression
 from tests.conftest import CLI, SHARED
 
 import adapteval
-from adapteval.config import TaskSpec
+from adapteval.core.errors import ConfigError
 from adapteval.data.task import load_task
-from adapteval.errors import ConfigError
+from adapteval.suite.schema import TaskSpec
 
 SENTIMENT = ["sentiment-amazon", "sentiment-imdb", "sentiment-yelp"]
 

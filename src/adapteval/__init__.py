@@ -8,14 +8,13 @@ with confidence intervals, and summarise customizability and flexibility::
     results.to_pandas()
 """
 
-from adapteval._env import apply_defaults
+from adapteval.core.env import apply_defaults
 
 apply_defaults()
 
 from adapteval._version import __version__  # noqa: E402
 from adapteval.api import check, rank, results, run  # noqa: E402
-from adapteval.config import ModelSpec, StrategySpec, Suite, TaskSpec, load_suite  # noqa: E402
-from adapteval.errors import (  # noqa: E402
+from adapteval.core.errors import (  # noqa: E402
     AdaptEvalError,
     ConfigError,
     DataError,
@@ -23,6 +22,7 @@ from adapteval.errors import (  # noqa: E402
     ModelLoadError,
 )
 from adapteval.results import Results  # noqa: E402
+from adapteval.suite.schema import ModelSpec, StrategySpec, Suite, TaskSpec, load_suite  # noqa: E402
 
 __all__ = [
     "AdaptEvalError", "ConfigError", "DataError", "IncompatibleError", "ModelLoadError",

@@ -7,15 +7,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adapteval.acceptance import Verdict, check_choice, verdict
-from adapteval.config import Suite, load_suite, suite_from_dict
-from adapteval.execute import RunSummary, run_plan
-from adapteval.paths import inside
+from adapteval.core.paths import inside
+from adapteval.core.progress import Reporter
+from adapteval.execution.cells import RunSummary, run_plan
 from adapteval.plan import Plan, build_plan
-from adapteval.progress import Reporter
-from adapteval.rank import Ranking, rank_models
+from adapteval.ranking import Ranking, rank_models
 from adapteval.results import Labels, Results
 from adapteval.store import EmbeddingCache, ResultStore
+from adapteval.suite.schema import Suite, load_suite, suite_from_dict
+from adapteval.verdict import Verdict, check_choice, verdict
 
 
 def as_suite(suite: str | Path | Suite | dict[str, Any]) -> Suite:
@@ -95,7 +95,7 @@ def run_full(
     executor: dict[str, Any] | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
-    from adapteval.executors import resolve
+    from adapteval.execution.executors import resolve
 
     suite = as_suite(suite)
     spec = resolve(suite.executor, executor)  # before the store exists: bad options write nothing
@@ -135,7 +135,7 @@ def check(
     >>> v = adapteval.check("suite.yaml", model="all-MiniLM-L6-v2")   # doctest: +SKIP
     >>> v.acceptable, v.to_dict()                                      # doctest: +SKIP
     """
-    from adapteval.executors import resolve
+    from adapteval.execution.executors import resolve
 
     suite = as_suite(suite)
     spec = resolve(suite.executor, executor)

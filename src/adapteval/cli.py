@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapteval._env import apply_defaults
+from adapteval.core.env import apply_defaults
 
 apply_defaults()
 
@@ -33,7 +33,7 @@ STATE = {"debug": False}
 
 
 def _fail(exc: BaseException) -> None:
-    from adapteval.errors import AdaptEvalError
+    from adapteval.core.errors import AdaptEvalError
 
     if STATE["debug"]:
         raise exc
@@ -70,7 +70,7 @@ def main(
 
 
 def _print_results(results) -> None:
-    from adapteval.tables import all_tables
+    from adapteval.terminal import all_tables
 
     tables = all_tables(results)
     if not tables:
@@ -81,7 +81,7 @@ def _print_results(results) -> None:
 
 
 def _reporter(quiet: bool):
-    from adapteval.progress import Reporter, RichReporter
+    from adapteval.core.progress import Reporter, RichReporter
 
     show = not quiet and (err.is_terminal or os.environ.get("ADAPTEVAL_PROGRESS"))
     return RichReporter(err) if show else Reporter()
@@ -91,8 +91,8 @@ def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
          tensorboard: Path | None = None, mlflow: bool | str | None = None,
          executor: dict[str, str | None] | None = None):
     from adapteval.api import run_full
-    from adapteval.rank import ranking_agreement
-    from adapteval.tables import ranking_tables
+    from adapteval.ranking import ranking_agreement
+    from adapteval.terminal import ranking_tables
 
     results, summary, ranking = run_full(suite_path, output_dir=output_dir,
                                          reporter=_reporter(quiet), tensorboard=tensorboard,
@@ -184,7 +184,7 @@ def results(
 ) -> None:
     """Show what is in the store."""
     from adapteval.api import results as load_results
-    from adapteval.errors import StoreError
+    from adapteval.core.errors import StoreError
 
     try:
         if not source.exists():
@@ -213,8 +213,8 @@ def rank(
     import time
 
     from adapteval.api import rank as rank_api
-    from adapteval.rank import ranking_agreement
-    from adapteval.tables import ranking_tables
+    from adapteval.ranking import ranking_agreement
+    from adapteval.terminal import ranking_tables
 
     try:
         t0 = time.perf_counter()
@@ -338,8 +338,8 @@ def check(
     chosen model (without --model: at least one candidate) is acceptable, 3 when not."""
     import json
 
-    from adapteval.acceptance import verdict_table
     from adapteval.api import check as check_api
+    from adapteval.verdict import verdict_table
 
     try:
         v = check_api(suite, model=model, strategy=strategy, output_dir=output_dir,
@@ -391,7 +391,7 @@ def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
         for t in BUNDLED.values():
             table.add_row(t.name, t.description)
     elif kind is Kind.strategies:
-        from adapteval.adapt import STRATEGIES
+        from adapteval.strategies import STRATEGIES
 
         table.add_column("strategy")
         table.add_column("parameters")

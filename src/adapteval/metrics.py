@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
 
-from adapteval.registry import Registry
+from adapteval.core.registry import Registry
 
 Array = np.ndarray
 

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapteval._version import __version__
-from adapteval.acceptance import Rule, resolve_criteria
-from adapteval.adapt import STRATEGIES, Strategy
 from adapteval.analyses import ANALYSES, Analysis
-from adapteval.config import ModelSpec, Suite
+from adapteval.core.errors import ConfigError, DataError, IncompatibleError
 from adapteval.data.task import Task, load_task
-from adapteval.errors import ConfigError, DataError, IncompatibleError
 from adapteval.metrics import METRICS, metrics_for
 from adapteval.models.baselines import BASELINES
 from adapteval.models.catalog import lookup
 from adapteval.store import content_key
+from adapteval.strategies import STRATEGIES, Strategy
+from adapteval.suite.schema import ModelSpec, Suite
+from adapteval.verdict import Rule, resolve_criteria
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def _resolve_onnx(spec: ModelSpec, base_dir: Path, where: str) -> ModelRef:
 
 
 def _check_rank(suite: Suite) -> None:
-    from adapteval.transfer import ESTIMATORS
+    from adapteval.transferability import ESTIMATORS
 
     names = list(suite.rank.estimators or []) + [suite.rank.primary]
     fields = [f"rank.estimators[{i}]" for i in range(len(suite.rank.estimators or []))]

@@ -14,16 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from adapteval.adapt.base import Predictions
-from adapteval.aggregate import (
-    Aggregate,
-    flexibility,
-    over_seeds,
-    paired_difference,
-    tie_groups,
-)
-from adapteval.analyses.base import AnalysisRow
-from adapteval.config import BootstrapSpec
+from adapteval.contracts.analysis import AnalysisRow
+from adapteval.contracts.strategy import Predictions
 from adapteval.metrics import (
     METRICS,
     Metric,
@@ -33,11 +25,19 @@ from adapteval.metrics import (
     metrics_for,
     score,
 )
+from adapteval.statistics import (
+    Aggregate,
+    flexibility,
+    over_seeds,
+    paired_difference,
+    tie_groups,
+)
 from adapteval.store import CellRow
+from adapteval.suite.schema import BootstrapSpec
 
 if TYPE_CHECKING:
-    from adapteval.flexibility import TransferMatrix
     from adapteval.plan import Plan
+    from adapteval.summaries import TransferMatrix
 
 BASELINE_REFERENCE = "tfidf"
 
@@ -73,7 +73,7 @@ class Results:
         }
         self.ensembles = [list(e) for e in ensembles or []]
         if self.ensembles:  # averaged-probability ensembles become rows like any model's
-            from adapteval.flexibility import ensemble_rows
+            from adapteval.summaries import ensemble_rows
 
             self.labels = dict(self.labels)
             self.rows = rows + ensemble_rows(rows, self.labels, self.ensembles)
@@ -81,7 +81,7 @@ class Results:
         self.bootstrap = bootstrap or BootstrapSpec()
         self._order = dict(order or {})
         if self.ensembles and "model" in self._order:
-            from adapteval.flexibility import ensemble_label
+            from adapteval.summaries import ensemble_label
 
             self._order["model"] = [*self._order["model"],
                                     *(ensemble_label(e) for e in self.ensembles)]
@@ -105,7 +105,7 @@ class Results:
         plan = self.plan
         if plan is None or not plan.criteria:
             return None
-        from adapteval.acceptance import verdict
+        from adapteval.verdict import verdict
 
         return [
             {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
@@ -122,26 +122,26 @@ class Results:
     def transfer_matrix(self) -> list[TransferMatrix]:
         """Domain transfer matrices from stored ``transfer`` results: one per model,
         strategy and task group (or domain task), mean over seeds with bootstrap CIs."""
-        from adapteval.flexibility import transfer_matrices
+        from adapteval.summaries import transfer_matrices
 
         return transfer_matrices(self.analysis("transfer"), self.bootstrap)
 
     def transfer_summary(self) -> pd.DataFrame:
         """One row per transfer matrix: in-domain and out-of-domain means, gap, worst pair."""
-        from adapteval.flexibility import transfer_summary
+        from adapteval.summaries import transfer_summary
 
         return transfer_summary(self.transfer_matrix())
 
     def ensemble_overlap(self) -> pd.DataFrame:
         """Pairwise error overlap (disagreement, double fault, oracle accuracy) per task."""
-        from adapteval.flexibility import pairwise_overlap
+        from adapteval.summaries import pairwise_overlap
 
         return pairwise_overlap(self)
 
     def flexibility_summary(self) -> pd.DataFrame:
         """Per model and strategy: P_avg, sigma_P, worst task, out-of-domain gap, retention
         area and cost, each where it was measured."""
-        from adapteval.flexibility import flexibility_summary
+        from adapteval.summaries import flexibility_summary
 
         return flexibility_summary(self)
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from adapteval.analyses.base import AnalysisRow
-from adapteval.errors import StoreError
+from adapteval.contracts.analysis import AnalysisRow
+from adapteval.core.errors import StoreError
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.sqlite"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adapteval.adapt.base import Predictions
+from adapteval.contracts.strategy import Predictions
 from adapteval.store import ResultStore
 
 FILES = {"amazon": "amazon_cells_labelled.txt", "imdb": "imdb_labelled.txt",

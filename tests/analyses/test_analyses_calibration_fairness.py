@@ -14,7 +14,7 @@ from sklearn.metrics import brier_score_loss, log_loss
 import adapteval
 from adapteval.analyses.calibration import cross_fit_temperature
 from adapteval.analyses.fairness import fairness_replicates, group_rates
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
 from adapteval.metrics import bootstrap_indices
 
 pytestmark = pytest.mark.slow  # real runs of a 720-item task

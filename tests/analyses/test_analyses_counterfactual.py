@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import adapteval
-from adapteval.adapt.base import STRATEGIES, Fitted, Predictions, Predictor, Strategy
 from adapteval.analyses import ANALYSES
-from adapteval.errors import ConfigError
-from adapteval.probes._lexicon import GENDER_WORD_PAIRS, GENDERED_NAME_PAIRS
+from adapteval.contracts.strategy import STRATEGIES, Fitted, Predictions, Predictor, Strategy
+from adapteval.core.errors import ConfigError
+from adapteval.perturbations.lexicon import GENDER_WORD_PAIRS, GENDERED_NAME_PAIRS
 
 EEC = "eec/Equity-Evaluation-Corpus.csv"
 POSITIVE_WORDS = {"good", "great", "love", "loved", "nice", "happy", "glad", "excited",

@@ -9,8 +9,8 @@ from acceptability_data import accuracy, read_domains, stored_predictions
 
 import adapteval
 from adapteval.analyses.robustness import Robustness, RobustnessParams
-from adapteval.errors import ConfigError
-from adapteval.probes.perturb import BUILTIN_PERTURBATIONS
+from adapteval.core.errors import ConfigError
+from adapteval.perturbations.registry import BUILTIN_PERTURBATIONS
 
 
 @pytest.fixture(scope="module")

@@ -73,11 +73,11 @@ def test_occlusion_finds_the_planted_keyword_and_beats_random(keyword_task, tmp_
 def test_integrated_gradients_on_a_finetuned_transformer(keyword_task, tiny_bert, one_torch_thread):
     import torch
 
-    from adapteval.adapt import CellContext
     from adapteval.analyses import ANALYSES, AnalysisContext
-    from adapteval.config import AnalysisSpec
-    from adapteval.execute import load_model
+    from adapteval.execution.cells import load_model
     from adapteval.plan import build_plan
+    from adapteval.strategies import CellContext
+    from adapteval.suite.schema import AnalysisSpec
 
     plan = build_plan(adapteval.api.as_suite({
         "models": [str(tiny_bert)], "baselines": [],

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 import adapteval
-from adapteval.config import ModelSpec
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
 from adapteval.models.compress import (
     Level,
     compressed,
@@ -18,6 +17,7 @@ from adapteval.models.compress import (
     state_dict_bytes,
 )
 from adapteval.models.hf import HFEncoder
+from adapteval.suite.schema import ModelSpec
 
 TEXTS = ["a wonderful, warm film", "the worst service I have ever had", "ok", "fine food"] * 3
 
@@ -173,8 +173,8 @@ def test_bad_compression_settings_fail_before_any_work(tiny_bert, tmp_path, comp
 
 
 def test_onnx_and_baseline_models_are_not_compressed(tmp_path):
-    from adapteval.config import Suite
     from adapteval.plan import build_plan
+    from adapteval.suite.schema import Suite
 
     spec = suite(tmp_path, {"source": "paraphrase-MiniLM-L3-v2-onnx",
                             "tokenizer": "all-MiniLM-L6-v2"}, ["probe"], {})
@@ -194,7 +194,7 @@ def test_fairness_along_the_curve_starts_at_the_cells_own_fairness(domains_csv, 
     from rich.console import Console
 
     from adapteval.report import write_report
-    from adapteval.tables import compression_table
+    from adapteval.terminal import compression_table
 
     res = adapteval.run({
         "name": "compression-fairness", "models": ["all-MiniLM-L6-v2"],

@@ -63,7 +63,7 @@ def test_cost_per_model_for_torch_onnx_and_tfidf(tiny_bert, tmp_path):
             assert r.latency_ms_p50 == rows[r.model].result["latency_ms_p50"]
     from rich.console import Console
 
-    from adapteval.tables import all_tables
+    from adapteval.terminal import all_tables
 
     console = Console(width=200, record=True)
     for t in all_tables(res):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adapteval.adapt.base import Predictions
+from adapteval.contracts.strategy import Predictions
 from adapteval.data.task import View
 
 if TYPE_CHECKING:

@@ -25,9 +25,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.adapt.base import Params, Predictor
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.errors import ConfigError
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params, Predictor
+from adapteval.core.errors import ConfigError
 
 WORD = re.compile(r"\S+")
 

@@ -30,16 +30,16 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import Params
 from adapteval.analyses._common import as_stored, classification_only
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.errors import ConfigError
-from adapteval.probes.calibration import (
+from adapteval.calibration.reliability import (
     brier_score,
     negative_log_likelihood,
     reliability_diagram,
 )
-from adapteval.probes.temperature import apply_temperature, fit_temperature, proba_to_logits
+from adapteval.calibration.temperature import apply_temperature, fit_temperature, proba_to_logits
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params
+from adapteval.core.errors import ConfigError
 
 
 class CalibrationParams(Params):

@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.adapt.base import CellContext, Params, Predictions, Predictor
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow
-from adapteval.errors import ConfigError
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
+from adapteval.contracts.strategy import CellContext, Params, Predictions, Predictor
+from adapteval.core.errors import ConfigError
 from adapteval.metrics import Metric, metrics_for
 from adapteval.models.compress import Level, compressed, linear_sparsity
 
@@ -92,7 +92,7 @@ class CompressionParams(Params):
     @field_validator("perturbations")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        from adapteval.probes.perturb import list_perturbations
+        from adapteval.perturbations.registry import list_perturbations
 
         unknown = [v for v in value if v not in list_perturbations()]
         if unknown:
@@ -136,7 +136,7 @@ def level_embedder(
 ) -> tuple[Callable, dict[str, int]]:
     """An embedder for the compressed encoder, and how many of the cell's texts it already
     had embeddings for; cached on disk when the run has a cache (the executor's Embedder)."""
-    from adapteval.execute import Embedder
+    from adapteval.execution.cells import Embedder
     from adapteval.store import content_key, text_hash
 
     texts = cell_texts(ctx)
@@ -192,7 +192,7 @@ def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Pred
 
 def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) -> dict[str, Any]:
     """Accuracy and flip rate (share of test predictions that change) per perturbation."""
-    from adapteval.probes.perturb import perturb_texts
+    from adapteval.perturbations.registry import perturb_texts
 
     test = ctx.split.test
     clean = predictor.predict(test.texts, test.pairs)

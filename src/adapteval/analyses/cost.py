@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import Params
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext, AnalysisRow
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
+from adapteval.contracts.strategy import Params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,7 +142,7 @@ def memory_mb(
         "levels": levels, "texts": texts, "fit_texts": fit_texts, "batch_size": batch_size,
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "adapteval.analyses.memory_probe"], input=json.dumps(payload),
+        [sys.executable, "-m", "adapteval.analyses.peak_memory"], input=json.dumps(payload),
         capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
         check=False,
     )
@@ -216,7 +216,7 @@ def current_threads(kind: str) -> int | None:
         return torch.get_num_threads()
     if kind == "tfidf":
         return 1
-    from adapteval._env import threads
+    from adapteval.core.env import threads
 
     return threads() or os.cpu_count()
 

@@ -2,7 +2,7 @@
 
 Every test text (and pair text) gets a counterfactual twin in which each gendered word
 and gendered first name is swapped for its counterpart (he/she, his/her, man/woman,
-John/Mary, ...; see :func:`adapteval.probes.edits.swap_gender`). Texts the swap does not
+John/Mary, ...; see :func:`adapteval.perturbations.edits.swap_gender`). Texts the swap does not
 change say nothing about the model and are left out; on the others the probe reports
 how often the predicted class flips and how far the probability of the originally
 predicted class moves. Works for any classification task; sentiment tasks have a
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import Params
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.probes.perturb import get_perturbation, perturbation_rng
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params
+from adapteval.perturbations.registry import get_perturbation, perturbation_rng
 
 if TYPE_CHECKING:
-    from adapteval.adapt.base import Predictor
+    from adapteval.contracts.strategy import Predictor
     from adapteval.data.task import View
 
 SWAP = "swap_gender"

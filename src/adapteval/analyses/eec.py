@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from adapteval.adapt.base import Params
 from adapteval.analyses._common import classification_only
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.errors import ConfigError, DataError
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params
+from adapteval.core.errors import ConfigError, DataError
 
 COLUMNS = ("Sentence", "Template", "Person", "Gender", "Race", "Emotion word")
 POSITIVE_NAMES = ("1", "positive", "pos")

@@ -20,10 +20,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import Params
 from adapteval.analyses._common import classification_only
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.errors import ConfigError
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params
+from adapteval.core.errors import ConfigError
 from adapteval.metrics import bootstrap_indices, interval
 
 

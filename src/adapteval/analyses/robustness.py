@@ -1,6 +1,6 @@
 """Robustness: accuracy and prediction flips under seeded, label-preserving text edits.
 
-Each test text is perturbed by each chosen perturbation of :mod:`adapteval.probes.perturb`
+Each test text is perturbed by each chosen perturbation of :mod:`adapteval.perturbations.registry`
 (built-ins and any the user registered) and scored again by the cell's own predictor.
 An item's edit is drawn from ``(cell seed, task row id, perturbation name)``, so it is
 the same in every run and does not depend on which other items are analysed. Only texts
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.adapt.base import Params
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
-from adapteval.errors import ConfigError
-from adapteval.probes.perturb import (
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Params
+from adapteval.core.errors import ConfigError
+from adapteval.perturbations.registry import (
     BUILTIN_PERTURBATIONS,
     get_perturbation,
     perturbation_rng,

@@ -22,10 +22,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from adapteval.adapt.base import CellContext, Params, Predictor
-from adapteval.analyses.base import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
+from adapteval.contracts.strategy import CellContext, Params, Predictor
+from adapteval.core.errors import ConfigError
 from adapteval.data.task import Split, Task, View
-from adapteval.errors import ConfigError
 
 
 class TransferParams(Params):
@@ -51,7 +51,7 @@ def item_correct(predictor: Predictor, view: View) -> np.ndarray:
     (k-shot draws) is scored head by head and averaged, as its stored results are."""
     heads = getattr(predictor, "heads", None)
     if predictor.kind == "frozen" and heads is not None and len(heads) > 1:
-        from adapteval.adapt.probe import head_proba
+        from adapteval.strategies.probe import head_proba
 
         k = len(predictor.task.classes or ())
         return np.mean([

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapteval.config import TaskSpec
-from adapteval.errors import DataError
+from adapteval.core.errors import DataError
+from adapteval.suite.schema import TaskSpec
 
 SUFFIX_FORMATS = {
     ".csv": "csv",

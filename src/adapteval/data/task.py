@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adapteval.config import TaskSpec
+from adapteval.core.errors import DataError
 from adapteval.data import bundled
 from adapteval.data.readers import read_file
-from adapteval.errors import DataError
+from adapteval.suite.schema import TaskSpec
 
 SPLIT_ALIASES = {
     "train": "train", "training": "train",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapteval.errors import ModelLoadError
+from adapteval.core.errors import ModelLoadError
 
 
 @dataclass(frozen=True)

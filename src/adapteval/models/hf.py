@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from adapteval._env import downloads_allowed, silence_libraries
-from adapteval.config import ModelSpec
-from adapteval.errors import ModelLoadError
-from adapteval.models.batching import length_sorted_batches
+from adapteval.core.env import downloads_allowed, silence_libraries
+from adapteval.core.errors import ModelLoadError
 from adapteval.models.catalog import CATALOG, lookup
+from adapteval.models.tokens import length_sorted_batches
+from adapteval.suite.schema import ModelSpec
 
 SAFE_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors", "1_Pooling/*", "2_Normalize/*"]
 

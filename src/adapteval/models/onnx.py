@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from adapteval._env import threads
-from adapteval.config import ModelSpec
-from adapteval.errors import ModelLoadError
-from adapteval.models.batching import length_sorted_batches, pool_numpy
+from adapteval.core.env import threads
+from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import Pooling
+from adapteval.models.tokens import length_sorted_batches, pool_numpy
+from adapteval.suite.schema import ModelSpec
 
 
 def find_onnx_file(path: Path, *, where: str) -> Path:

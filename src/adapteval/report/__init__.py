@@ -39,7 +39,7 @@ def render(doc: dict[str, Any], fmt: Format = "html") -> str:
 def load(source: str | Path) -> tuple[Results, str | None]:
     """Results of a suite file (its cells) or a store folder, and the suite file if any."""
     from adapteval.api import results as load_results
-    from adapteval.errors import StoreError
+    from adapteval.core.errors import StoreError
 
     path = Path(source)
     if not path.exists():

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from adapteval.aggregate import paired_difference
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
 from adapteval.metrics import Scored
 from adapteval.results import Results
+from adapteval.statistics import paired_difference
 
 
 def same_bootstrap(a: Results, b: Results) -> Results:
@@ -68,7 +68,7 @@ def unpaired_reason(rows_a: dict[int, Any], rows_b: dict[int, Any]) -> str | Non
     if {r.task_fingerprint for r in rows_a.values()} != {r.task_fingerprint
                                                          for r in rows_b.values()}:
         return "different task data"
-    from adapteval.adapt.base import Predictions
+    from adapteval.contracts.strategy import Predictions
 
     for seed, ra in rows_a.items():
         pa, pb = Predictions.from_bytes(ra.predictions), Predictions.from_bytes(rows_b[seed].predictions)

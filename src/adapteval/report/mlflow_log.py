@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from adapteval._version import __version__
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
 from adapteval.report.tensorboard import CURVE_TAGS, analysis_scalars
 from adapteval.results import Results
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
 from adapteval.results import Results
 from adapteval.store import CellRow
 

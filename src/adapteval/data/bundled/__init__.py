@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapteval.config import TaskSpec
-from adapteval.errors import ConfigError
+from adapteval.core.errors import ConfigError
+from adapteval.suite.schema import TaskSpec
 
 HERE = Path(__file__).resolve().parent
 

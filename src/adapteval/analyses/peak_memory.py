@@ -1,0 +1,120 @@
+"""Peak memory of encoding, measured in this (fresh) process; run by ``cost.memory_mb``.
+
+Reads a JSON request on stdin (model kind, spec, files, optional compression level, texts)
+and prints one JSON line: ``resident_mb`` (RSS with the model loaded) and
+``peak_memory_mb`` (how far RSS rose above that while encoding). The kernel's high-water
+mark is reset after loading (``/proc/self/clear_refs``), so the peak is the encoding's
+alone; without that file the lifetime ``ru_maxrss`` is used (an upper bound that may
+include loading).
+
+A request may list several compression ``levels``: the interpreter and its libraries start
+once, and each level is measured in a process forked from it (POSIX), so every level
+starts from the same clean state.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+MB = 1024
+
+
+def status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_high_water() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def load(request: dict[str, Any], level: dict[str, Any] | None) -> Any:
+    """The model as the run loads it, compressed to ``level`` if given; returns a function
+    texts -> features."""
+    from adapteval.execution.cells import load_model
+    from adapteval.plan import ModelRef
+    from adapteval.suite.schema import ModelSpec
+
+    spec = ModelSpec.model_validate(request["spec"])
+    folder = Path(request["folder"]) if request["folder"] else None
+    tok = Path(request["tokenizer_folder"]) if request["tokenizer_folder"] else None
+    model = load_model(ModelRef(spec.label, spec, request["kind"], folder, "probe", tok))
+    if request["kind"] == "tfidf":
+        return model.vectorizer(request["fit_texts"]).transform
+    if level:
+        from adapteval.models.compress import Level, compressed
+
+        model.model = compressed(model.model, Level(**level))
+    return lambda texts: model.encode(texts, batch_size=len(texts))
+
+
+def measure(request: dict[str, Any], level: dict[str, Any] | None) -> dict[str, Any]:
+    encode = load(request, level)
+    texts, batch = request["texts"], int(request["batch_size"])
+    gc.collect()
+    before = status_kb("VmRSS")
+    exact = before is not None and reset_high_water()
+    for i in range(0, len(texts), batch):
+        encode(texts[i : i + batch])
+    if exact:
+        peak = status_kb("VmHWM")
+        method = "VmHWM after clear_refs"
+    else:  # ru_maxrss is in KiB on Linux
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        method = "ru_maxrss (lifetime peak)"
+    base = before or 0
+    return {"resident_mb": base / MB, "peak_memory_mb": max(0, (peak or 0) - base) / MB,
+            "memory_method": method}
+
+
+def forked(request: dict[str, Any], level: dict[str, Any] | None) -> dict[str, Any]:
+    """``measure`` in a child process forked from this one (when the OS can fork)."""
+    if not hasattr(os, "fork"):
+        return measure(request, level)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, report through the pipe, leave without cleanup
+        os.close(read)
+        try:
+            out = json.dumps(measure(request, level))
+        except Exception as exc:  # reported, not raised: the parent stays in charge
+            out = json.dumps({"peak_memory_mb": None, "memory_error": repr(exc)[:300]})
+        with os.fdopen(write, "w") as fh:
+            fh.write(out)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.read())
+    import adapteval.execution.cells  # noqa: F401  (libraries load once, before any fork)
+
+    if request["kind"] == "hf":
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    results = [forked(request, level) for level in request.get("levels") or [None]]
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""What every strategy shares: its registry, the cell context and its predictions."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from adapteval.core.errors import ConfigError
+from adapteval.core.registry import Registry
+from adapteval.data.task import Split, Task
+
+
+class Params(BaseModel):
+    """Base of strategy parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class CellContext:
+    """Everything a strategy needs to adapt one model to one task for one seed."""
+
+    task: Task
+    split: Split
+    model: Any
+    seed: int
+    embed: Callable[[list[str]], np.ndarray] | None = None
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Test-set predictions of one cell: E experiments (E=1 unless resampled)."""
+
+    y_true: np.ndarray  # (n,) class codes or targets
+    y_pred: np.ndarray  # (E, n)
+    proba: np.ndarray | None  # (E, n, C) for classification
+    rows: np.ndarray  # (n,) task row ids of the test items
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """An ``.npz`` of the arrays alone, byte for byte the same for the same numbers: no
+        zip timestamps, and no ``info`` (it holds timings; the store keeps it beside)."""
+        arrays = {"y_true": self.y_true, "y_pred": self.y_pred, "rows": self.rows}
+        if self.proba is not None:
+            arrays["proba"] = self.proba.astype(np.float32)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(entry, "w") as fh:
+                    np.lib.format.write_array(fh, np.ascontiguousarray(arr), allow_pickle=False)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, info: dict[str, Any] | None = None) -> Predictions:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            if "info" in z.files:  # written before info moved out of the blob
+                info = json.loads(z["info"].tobytes().decode())
+            proba = None
+            if "proba" in z.files:  # stored as float32: renormalise rows in float64
+                proba = z["proba"].astype(np.float64)
+                proba /= proba.sum(-1, keepdims=True)
+            return cls(z["y_true"], z["y_pred"], proba, z["rows"], info or {})
+
+
+class Predictor:
+    """What an adapted model leaves behind: a function from new texts to outputs.
+
+    Analyses (robustness, fairness, attribution, transfer, compression) call it on texts
+    the cell never saw. ``scores`` returns class probabilities ``(n, C)`` for
+    classification and predicted values ``(n,)`` for regression. ``kind`` says what is
+    inside: ``"frozen"`` (encoder features + fitted head(s)) or ``"trained"`` (a torch
+    task model), so an analysis can reach further when it knows the kind.
+    """
+
+    kind: ClassVar[str] = "frozen"
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+
+    @property
+    def regression(self) -> bool:
+        return self.task.is_regression
+
+    def scores(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+        out = self.scores(texts, pairs)
+        return out if self.regression else out.argmax(1)
+
+
+@dataclass
+class Fitted:
+    """A strategy's result for one cell: the predictor and its test-set predictions."""
+
+    predictor: Predictor | None
+    predictions: Predictions
+
+
+class Strategy:
+    """Base class: subclasses set ``name``, ``Params`` and implement ``fit`` (or ``run``,
+    when they leave no predictor for analyses)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[Params]] = Params
+    frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    @classmethod
+    def from_spec(cls, params: dict[str, Any], *, where: str) -> Strategy:
+        try:
+            return cls(cls.Params.model_validate(params))
+        except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            key = ".".join(map(str, e["loc"]))
+            if e["type"] == "extra_forbidden":
+                return_fix = f"valid parameters of {cls.name}: {', '.join(cls.Params.model_fields)}"
+                raise ConfigError(f"unknown parameter {key!r}", where=where, fix=return_fix) from None
+            raise ConfigError(
+                f"{key}: {e['msg'][0].lower()}{e['msg'][1:]}", where=where, value=e.get("input")
+            ) from None
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.params.model_dump()}
+
+    def supports(self, model_kind: str) -> bool:
+        return True
+
+    def fit(self, ctx: CellContext) -> Fitted:
+        return Fitted(None, self.run(ctx))
+
+    def run(self, ctx: CellContext) -> Predictions:
+        if type(self).fit is Strategy.fit:  # pragma: no cover - a subclass must define one
+            raise NotImplementedError(f"{type(self).__name__} defines neither fit nor run")
+        return self.fit(ctx).predictions
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry("strategies", "strategy")

@@ -1,0 +1,76 @@
+"""A small generic registry: names to objects, with entry-point plug-ins.
+
+Third-party packages add entries through the entry-point group
+``adapteval.<registry name>`` (for example ``adapteval.strategies``); each entry point
+loads the object to register. An unknown name is a ``ConfigError`` that lists what is
+available.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from adapteval.core.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, name: str, singular: str | None = None) -> None:
+        self.name = name  # plural: also the entry-point group suffix
+        self.singular = singular or name.rstrip("s")
+        self._items: dict[str, T] = {}
+        self._plugins_loaded = False
+
+    def register(self, name: str, item: T, *, replace: bool = False) -> T:
+        if name in self._items and not replace:
+            raise ConfigError(
+                f"a {self.singular} named {name!r} is already registered",
+                fix="pick another name or pass replace=True",
+            )
+        self._items[name] = item
+        return item
+
+    def decorator(self, name: str) -> Callable[[T], T]:
+        def wrap(item: T) -> T:
+            return self.register(name, item)
+
+        return wrap
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=f"adapteval.{self.name}"):
+            if ep.name not in self._items:
+                self._items[ep.name] = ep.load()
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        self._load_plugins()
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def get(self, name: str, *, where: str | None = None) -> T:
+        self._load_plugins()
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown {self.singular} {name!r}",
+                where=where,
+                fix=self.suggestion(name),
+            ) from None
+
+    def suggestion(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self.names(), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{hint}valid {self.name}: {', '.join(self.names())}"

@@ -1,0 +1,290 @@
+"""Running the cells of a plan that the store does not have yet.
+
+Cells are grouped by model, so each model is loaded once; a pretrained encoder embeds
+every text of its tasks in one length-sorted pass (cached on disk chunk by chunk)
+before its cells run. Where the groups run is the executor's business (this process,
+worker processes, Ray actors: see ``adapteval.execution.executors``); the driver writes each
+finished cell, and each of its analyses, to the store the moment it arrives.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from adapteval._version import __version__
+from adapteval.analyses import AnalysisContext, AnalysisRow, jsonable
+from adapteval.core.env import threads
+from adapteval.core.progress import Reporter
+from adapteval.models.baselines import BASELINES
+from adapteval.plan import Cell, Job, ModelRef, Plan
+from adapteval.store import CellRow, EmbeddingCache, Owner, ResultStore, now, text_hash
+from adapteval.strategies import CellContext, Predictions
+from adapteval.suite.schema import ExecutorSpec
+
+ENCODE_CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    total: int
+    skipped_done: int
+    ran: int  # cells computed by this run
+    seconds: float
+    by_others: int = 0  # cells this run found done by another run sharing the store
+
+
+def load_model(ref: ModelRef) -> Any:
+    if ref.kind in BASELINES:
+        return BASELINES[ref.kind]()
+    assert ref.folder is not None
+    where = f"model {ref.label!r}"
+    if ref.kind == "onnx":
+        from adapteval.models.onnx import ONNXEncoder
+
+        assert ref.tokenizer_folder is not None
+        return ONNXEncoder(ref.spec, ref.folder, ref.tokenizer_folder, where=where)
+    from adapteval.models.hf import HFEncoder
+
+    n = threads()
+    if n is not None:
+        import torch
+
+        torch.set_num_threads(n)
+    return HFEncoder(ref.spec, ref.folder, where=where)
+
+
+class Embedder:
+    """Cached text embedding for one loaded model: memory, then disk, then the encoder."""
+
+    def __init__(self, model: Any, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
+        self.model, self.ref, self.cache, self.reporter = model, ref, cache, reporter
+        self.memory: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        unique = dict(zip(hashes, texts, strict=True))
+        missing = [h for h in unique if h not in self.memory]
+        if missing:
+            self.memory.update(self.cache.get(self.ref.key, missing, self.model.dim))
+        if any(h not in self.memory for h in unique):
+            self._encode(unique)
+        return np.stack([self.memory[h] for h in hashes])
+
+    def _encode(self, unique: dict[bytes, str]) -> None:
+        """Encode in chunks fixed by the whole request (longest texts first), not by what is
+        cached, so a resumed run builds the very same batches as an uninterrupted one."""
+        items = sorted(unique.items(), key=lambda ht: (-len(ht[1]), ht[1]))
+        chunks = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
+        todo = [c for c in chunks if any(h not in self.memory for h, _ in c)]
+        total, done = sum(len(c) for c in todo), 0
+        label = f"encoding with {self.ref.label}"
+        self.reporter.step(label, 0, total)
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            self.reporter.step(label, min(done, total), total)
+
+        for chunk in todo:
+            vecs = self.model.encode([t for _, t in chunk], progress=tick)
+            hashes = [h for h, _ in chunk]
+            self.cache.put(self.ref.key, hashes, vecs)  # committed: a kill keeps this chunk
+            self.memory.update(zip(hashes, vecs, strict=True))
+
+
+def all_texts(tasks) -> list[str]:
+    """Every distinct text (and pair text) of the tasks, in a fixed order. Encoding this
+    whole set at once, wherever it happens, gives the same batches and so the same floats."""
+    texts: dict[str, None] = {}
+    for task in tasks:
+        texts.update(dict.fromkeys(task.frame["text"]))
+        if "text_pair" in task.frame:
+            texts.update(dict.fromkeys(task.frame["text_pair"]))
+    return list(texts)
+
+
+def run_cell(
+    cell: Cell, model: Any, embed: Callable | None, reporter: Reporter, *, suite: str = "",
+    jobs: list[Job] = (), stored: CellRow | None = None, plan: Plan | None = None,
+) -> Iterator[CellRow | AnalysisRow]:
+    """Adapt and evaluate one cell, then run its analyses; yields each finished row as
+    soon as it exists (the cell first, unless ``stored`` already holds it), so the
+    caller can commit it before the next starts."""
+    t0 = time.perf_counter()
+    split = cell.task.split(cell.seed)
+    ctx = CellContext(
+        cell.task, split, model, cell.seed, embed,
+        lambda label, done, total: reporter.step(label, done, total),
+    )
+    fitted = None
+    if stored is None or any(j.analysis.needs_predictor for j in jobs):
+        fitted = cell.strategy.fit(ctx)
+    if stored is None:
+        assert fitted is not None
+        preds = fitted.predictions
+        stored = CellRow(
+            key=cell.key, suite=suite, model=cell.model.label, task=cell.task.name,
+            strategy=cell.strategy.name, seed=cell.seed, model_fingerprint=cell.model.fingerprint,
+            task_fingerprint=cell.task.fingerprint, strategy_config=cell.strategy.config(),
+            task_type=cell.task.type,
+            classes=list(cell.task.classes) if cell.task.classes else None,
+            version=__version__, created_at=now(), duration_s=time.perf_counter() - t0,
+            info=preds.info, predictions=preds.to_bytes(),
+        )
+        yield stored
+    else:
+        preds = Predictions.from_bytes(stored.predictions, stored.info)
+    for job in jobs:
+        a = job.analysis
+        if a.needs_predictor and (fitted is None or fitted.predictor is None):
+            continue  # the strategy leaves no predictor to analyse
+        t1 = time.perf_counter()
+        reporter.step(f"{a.name}", 0, 1)
+        actx = AnalysisContext(
+            cell, split, preds, fitted.predictor if fitted is not None else None, model, embed,
+            plan, ctx.progress, stored.info,
+        )
+        result = jsonable(a.run(actx))
+        yield AnalysisRow(
+            key=job.key, cell_key=cell.key, name=a.name, model=cell.model.label,
+            task=cell.task.name, strategy=cell.strategy.name, seed=cell.seed,
+            config=a.config(), result=result, version=__version__, created_at=now(),
+            duration_s=time.perf_counter() - t1,
+        )
+
+
+Item = tuple[Cell, list[Job], CellRow | None]
+"""A cell with something left to do: its analyses still to run, and its stored row when
+only analyses are missing."""
+
+
+def pending(plan: Plan, store: ResultStore) -> list[tuple[Cell, list[Job], bool]]:
+    """(cell, its analyses still to run, whether the cell itself is stored) for every
+    cell with something left to do, in plan order."""
+    done, adone = store.finished_keys(), store.finished_analysis_keys()
+    jobs = plan.jobs()
+    out = []
+    for cell in plan.cells:
+        missing = [j for j in jobs.get(cell.key, []) if j.key not in adone]
+        if cell.key not in done or missing:
+            out.append((cell, missing, cell.key in done))
+    return out
+
+
+class ModelSession:
+    """One model loaded once, running cells of that model one after another. Executors
+    keep one per process or actor; each cell's rows come out as soon as they exist."""
+
+    def __init__(self, plan: Plan, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
+        self.plan, self.ref, self.cache, self.reporter = plan, ref, cache, reporter
+        self.model: Any = None
+        self.embed: Embedder | None = None
+
+    def prepare(self, items: list[Item]) -> None:
+        """Load the model and embed every text of the items' tasks in one pass: the same
+        pass on every executor gives the same batches and so the same floats."""
+        if self.model is None:
+            self.model = load_model(self.ref)
+            self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
+                          if self.ref.pretrained else None)
+        if self.embed is not None and any(c.strategy.frozen for c, _, _ in items):
+            self.embed(all_texts({c.task.name: c.task for c, _, _ in items}.values()))
+
+    def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:
+        cell, jobs, stored = item
+        if self.model is None:
+            self.prepare([item])
+        self.reporter.cell(cell.label)
+        yield from run_cell(cell, self.model, self.embed, self.reporter,
+                            suite=self.plan.suite.name, jobs=jobs, stored=stored, plan=self.plan)
+
+    def close(self) -> None:
+        self.model = self.embed = None
+        gc.collect()
+
+
+def run_group(plan: Plan, items: list[Item], cache: EmbeddingCache,
+              reporter: Reporter) -> Iterator[tuple[str, CellRow | AnalysisRow | None]]:
+    """Run the items of one model: (cell key, row) for each row, then (cell key, None)
+    once the cell and its analyses are done."""
+    session = ModelSession(plan, items[0][0].model, cache, reporter)
+    try:
+        session.prepare(items)
+        for item in items:
+            for row in session.run(item):
+                yield item[0].key, row
+            yield item[0].key, None
+    finally:
+        session.close()
+
+
+def by_model(items: list[Item]) -> list[list[Item]]:
+    """Items grouped by model, in plan order: the unit an executor hands to one worker."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item[0].model.label, []).append(item)
+    return list(groups.values())
+
+
+CLAIM_POLL_S = 0.5
+RENEW_EVERY_S = 60.0
+
+
+def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter,
+             executor: ExecutorSpec | None = None) -> RunSummary:
+    """Run what the store lacks on the chosen executor; the driver (this process) writes
+    every row the moment it arrives. Each group of cells is claimed in the store before
+    it starts, so a second run sharing the store takes other cells, and then waits for
+    the cells the first one holds instead of computing them again."""
+    from adapteval.execution.executors import executor_for
+
+    t0 = time.perf_counter()
+    todo = pending_at_start = pending(plan, store)
+    n_todo = len(todo)
+    reporter.start(len(plan.cells), len(plan.cells) - n_todo)
+    owner, attempted = Owner.me(), set()
+    backend = executor_for(executor)
+    computed = 0
+    renewed = time.monotonic()
+
+    def claim(items: list[Item]) -> list[Item]:
+        keys = {(c.key if s is None else "a:" + c.key): c.key for c, _, s in items}
+        got = {keys[k] for k in store.claim(list(keys), owner)}
+        mine = [i for i in items if i[0].key in got]
+        attempted.update(got)
+        return mine
+
+    try:
+        while todo:
+            left = [(c, j, store.rows([c.key])[0] if s else None)
+                    for c, j, s in todo if c.key not in attempted]
+            if not left:
+                break
+            before = len(attempted)
+            for _key, row in backend.run(plan, by_model(left), claim, cache.path, reporter):
+                if row is None:
+                    reporter.cell_done()
+                elif isinstance(row, AnalysisRow):
+                    store.put_analysis(row)
+                else:
+                    store.put(row)
+                    computed += 1
+                if time.monotonic() - renewed > RENEW_EVERY_S:
+                    store.renew(owner)
+                    renewed = time.monotonic()
+            if len(attempted) == before:  # every cell left is held by another live run
+                time.sleep(CLAIM_POLL_S)
+            todo = pending(plan, store)
+    finally:
+        backend.close()
+        store.release(owner)
+        reporter.stop()
+    fresh = sum(1 for _, _, stored in pending_at_start if not stored)
+    return RunSummary(len(plan.cells), len(plan.cells) - n_todo, computed,
+                      time.perf_counter() - t0, by_others=max(0, fresh - computed))

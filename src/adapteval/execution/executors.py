@@ -1,0 +1,119 @@
+"""Executors: where the cells of a plan run.
+
+Every executor takes the plan's pending cells grouped by model and yields
+``(cell key, row)`` pairs (``row`` None once a cell and its analyses are done); the
+driver in ``execute.run_plan`` writes them to the store as they arrive. An executor
+calls ``claim(group)`` right before it starts a group and runs only what that returns,
+so runs sharing a store split the work.
+
+- ``local`` (default): in this process, one group after another.
+- ``local`` with ``workers: N``: N spawned processes, each taking whole model groups
+  with torch threads = cores // N, so N models run side by side without their
+  threads fighting over the cores.
+- ``ray``: one Ray actor per model group (``num_cpus`` CPUs each, one GPU when the
+  cluster has any); see ``adapteval.execution.ray_cluster``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from adapteval.core.errors import ConfigError
+from adapteval.core.progress import Reporter
+from adapteval.plan import Plan
+from adapteval.suite.schema import ExecutorSpec
+
+Claim = Callable[[list[Any]], list[Any]]
+Event = tuple[str, Any]
+
+
+class Executor(Protocol):
+    def run(self, plan: Plan, groups: list[list[Any]], claim: Claim, cache_path: Path,
+            reporter: Reporter) -> Iterator[Event]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Groups one after another in this process (the default)."""
+
+    def run(self, plan: Plan, groups: list[list[Any]], claim: Claim, cache_path: Path,
+            reporter: Reporter) -> Iterator[Event]:
+        from adapteval.execution.cells import run_group
+        from adapteval.store import EmbeddingCache
+
+        cache = EmbeddingCache(cache_path)
+        try:
+            for group in groups:
+                mine = claim(group)
+                if mine:
+                    yield from run_group(plan, mine, cache, reporter)
+        finally:
+            cache.close()
+
+    def close(self) -> None:
+        pass
+
+
+def cores() -> int:
+    """CPUs this process may use (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, *,
+            where: str = "command line") -> ExecutorSpec:
+    """The suite's executor with command-line options on top (they win). A different
+    executor name on the command line drops the suite's options for the other one."""
+    from pydantic import ValidationError
+
+    base = spec or ExecutorSpec()
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    data = base.model_dump(exclude_defaults=True)
+    if "name" in given and given["name"] != base.name:
+        data = {}
+    data.update(given)
+    try:
+        out = ExecutorSpec.model_validate(data)
+    except ValidationError as err:
+        e = err.errors(include_url=False)[0]
+        field = "".join(f" {p}" for p in e["loc"])
+        msg = e["msg"][0].lower() + e["msg"][1:]
+        msg = msg.removeprefix("value error, ")
+        value = e.get("input")
+        raise ConfigError(f"executor{field}: {msg}", where=where,
+                          value=None if isinstance(value, dict) else value,
+                          fix="executors: local (with workers) or ray (with address, num_cpus); "
+                              "see `adapteval run --help`") from None
+    if out.name == "ray":
+        if out.address in (None, "local"):
+            # A private single-node cluster: Ray then takes 127.0.0.1 as the node address
+            # instead of finding the outward one (a UDP connect to a public resolver) and
+            # binding its servers there. Read when ray is imported, so set it first.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise ConfigError("the ray executor needs Ray, which is not installed",
+                              where=where, value="ray",
+                              fix="pip install 'adapteval[ray]', or use the local executor "
+                                  "(--workers N)") from None
+    return out
+
+
+def executor_for(spec: ExecutorSpec | None) -> Executor:
+    spec = spec or ExecutorSpec()
+    if spec.name == "ray":
+        from adapteval.execution.ray_cluster import RayExecutor
+
+        return RayExecutor(spec)
+    if spec.workers > 1:
+        from adapteval.execution.pool import ProcessPool
+
+        return ProcessPool(spec.workers)
+    return InProcess()

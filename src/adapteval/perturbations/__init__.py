@@ -1,0 +1,15 @@
+"""Seeded input perturbations: a registry, and the built-in text edits
+(:mod:`adapteval.perturbations.edits`)."""
+
+from adapteval.perturbations.registry import (
+    Perturbation,
+    get_perturbation,
+    list_perturbations,
+    perturb_texts,
+    register_perturbation,
+)
+
+__all__ = [
+    "Perturbation", "get_perturbation", "list_perturbations", "perturb_texts",
+    "register_perturbation",
+]

@@ -1,0 +1,198 @@
+"""Full fine-tuning: every encoder weight and a task head train on the task.
+
+Each cell loads a fresh copy of the pretrained weights from the model's folder, so no
+cell sees another's training and the shared (frozen) encoder is never touched. The
+seed fixes the validation carve-out, the batch order, the head's initial weights and
+dropout: the same seed gives the same numbers on the same machine. torch is imported
+only when a cell runs (see ``adapteval.strategies.training``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from adapteval.contracts.strategy import (
+    STRATEGIES,
+    CellContext,
+    Fitted,
+    Params,
+    Predictions,
+    Predictor,
+    Strategy,
+)
+from adapteval.data.task import View
+from adapteval.metrics import METRICS
+from adapteval.strategies.text_batches import carve_validation
+
+
+class TrainParams(Params):
+    """Optimisation, batching, early stopping and budget settings of trained strategies."""
+
+    learning_rate: float = Field(default=5e-5, gt=0, le=1)
+    head_learning_rate: float | None = Field(
+        default=None, gt=0, le=1,
+        description="default: 1e-2 on L2-normalised embeddings (sentence-transformers), "
+        "else 1e-3",
+    )
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
+    max_grad_norm: float | None = Field(default=1.0, gt=0, description="None: no clipping")
+    gradient_accumulation_steps: int = Field(default=1, ge=1, le=1024)
+    epochs: int = Field(default=3, ge=1, le=1000)
+    max_steps: int | None = Field(
+        default=None, ge=1, description="optimizer steps; overrides epochs"
+    )
+    batch_size: int = Field(default=16, ge=1, le=4096)
+    eval_batch_size: int = Field(default=64, ge=1, le=4096)
+    max_length: int | None = Field(
+        default=None, gt=0, le=8192, description="tokens; default: the model's"
+    )
+    dropout: float = Field(default=0.1, ge=0, lt=1, description="dropout before the head")
+    validation_fraction: float = Field(
+        default=0.1, ge=0, le=0.5,
+        description="carved from train (seeded, stratified) unless the task has a validation split",
+    )
+    eval_every: int | None = Field(
+        default=None, ge=1, description="steps between evaluations; default: once per epoch"
+    )
+    patience: int | None = Field(
+        default=3, ge=1, description="evaluations without improvement before stopping; None: never"
+    )
+    metric: str = Field(
+        default="auto", description="early stopping on: auto (accuracy / mse), loss, or a metric"
+    )
+    max_seconds: float | None = Field(default=None, gt=0, description="training time budget")
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in ("auto", "loss") and value not in METRICS:
+            raise ValueError(f"use auto, loss or one of {', '.join(METRICS.names())}")
+        return value
+
+
+class TrainedPredictor(Predictor):
+    """A trained task model (``training.TaskModel``: encoder, pooling, head) with the
+    tokenizer and settings it was trained with."""
+
+    kind = "trained"
+
+    def __init__(
+        self, task: Any, model: Any, objective: Any, tokenizer: Any, max_length: int,
+        batch_size: int,
+    ) -> None:
+        super().__init__(task)
+        self.model, self.objective, self.tokenizer = model, objective, tokenizer
+        self.max_length, self.batch_size = max_length, batch_size
+        self.pad_id = tokenizer.pad_token_id or 0
+
+    def scores(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+        import numpy as np
+
+        from adapteval.strategies.text_batches import encode_view
+        from adapteval.strategies.training import predict
+
+        view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
+        out = predict(self.model, encode_view(self.tokenizer, view, self.max_length),
+                      self.batch_size, self.pad_id)
+        y_pred, proba = self.objective.decode(out)
+        return y_pred if proba is None else proba
+
+
+def validation_views(
+    ctx: CellContext, params: TrainParams, n_classes: int | None
+) -> tuple[View, View | None, str | None]:
+    """(fit, validation, its source): the task's own validation split if it has one."""
+    train, given = ctx.split.train, ctx.split.validation
+    if given is not None and len(given):
+        return train, given, "given"
+    fit_idx, val_idx = carve_validation(train, params.validation_fraction, ctx.seed, n_classes)
+    if not len(val_idx):
+        return train, None, None
+    return train.take(fit_idx), train.take(val_idx), "carved"
+
+
+def collapsed(y_pred: Any, proba: Any) -> bool:
+    """A failed run: one class for every test item, or a constant regression output."""
+    if proba is not None:
+        return len(set(y_pred.tolist())) == 1
+    return bool(y_pred.max() - y_pred.min() <= 1e-9 * max(1.0, abs(float(y_pred.mean()))))
+
+
+def default_head_lr(normalized: bool) -> float:
+    return 1e-2 if normalized else 1e-3
+
+
+class TrainedStrategy(Strategy):
+    """Base of strategies that train a fresh copy of a Hugging Face encoder with a head."""
+
+    frozen = False
+    Params = TrainParams
+
+    def supports(self, model_kind: str) -> bool:
+        return model_kind == "hf"
+
+    def prepare(self, encoder: Any) -> Any:
+        """Choose what trains; called on a fresh copy, under the cell's seed."""
+        return encoder
+
+    def fit(self, ctx: CellContext) -> Fitted:
+        import numpy as np
+        import torch
+
+        from adapteval.strategies.text_batches import encode_view
+        from adapteval.strategies.training import (
+            Objective,
+            TaskModel,
+            load_encoder,
+            predict,
+            seeded,
+            train,
+        )
+
+        p: TrainParams = self.params  # type: ignore[assignment]
+        enc, task, test = ctx.model, ctx.task, ctx.split.test
+        if p.head_learning_rate is None:  # unit-norm inputs need larger steps to move logits
+            p = p.model_copy(update={"head_learning_rate": default_head_lr(enc.pooling.normalize)})
+        n_classes = None if task.is_regression else len(task.classes or ())
+        fit_view, val_view, val_source = validation_views(ctx, p, n_classes)
+        max_length = p.max_length or enc.pooling.max_length
+        tok, pad_id = enc.tokenizer, enc.tokenizer.pad_token_id or 0
+        fit, test_enc = encode_view(tok, fit_view, max_length), encode_view(tok, test, max_length)
+        val = encode_view(tok, val_view, max_length) if val_view is not None else None
+        objective = Objective.for_task(n_classes, p.metric, fit.y)
+        with seeded(ctx.seed):
+            encoder = self.prepare(load_encoder(enc))
+            head_init = torch.Generator().manual_seed(ctx.seed)
+            model = TaskModel(encoder, enc.pool, objective.n_out, p.dropout, head_init)
+            rng = np.random.default_rng(ctx.seed)
+            loop = train(model, fit, val, objective, p, rng, pad_id, ctx.progress)
+            out = predict(model, test_enc, p.eval_batch_size, pad_id, ctx.progress)
+        y_pred, proba = objective.decode(out)
+        info = {
+            "n_train": len(fit_view), "n_val": len(val_view) if val_view is not None else 0,
+            "n_test": len(test), "validation": val_source, "metric": objective.metric,
+            "steps": loop.steps, "planned_steps": loop.total_steps, "best_step": loop.best_step,
+            "best_val_metric": loop.best_score, "stopped_early": loop.stopped_early,
+            "budget_exhausted": loop.budget_exhausted,
+            "head_learning_rate": p.head_learning_rate,
+            "trainable_params": sum(q.numel() for q in model.parameters() if q.requires_grad),
+            "total_params": sum(q.numel() for q in model.parameters()),
+            "train_seconds": loop.train_seconds, "collapsed": collapsed(y_pred, proba),
+            "curve": loop.curve,
+        }
+        preds = Predictions(
+            test.y, y_pred[None], proba[None] if proba is not None else None, test.rows, info
+        )
+        return Fitted(
+            TrainedPredictor(task, model, objective, tok, max_length, p.eval_batch_size), preds
+        )
+
+
+@STRATEGIES.decorator("finetune")
+class FineTune(TrainedStrategy):
+    name = "finetune"
+    description = "full fine-tuning of the encoder with a dropout + linear head"
+    Params = TrainParams

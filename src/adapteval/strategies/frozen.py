@@ -1,0 +1,35 @@
+"""Frozen features for a view: cached embeddings, or a baseline fitted on training text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adapteval.contracts.strategy import CellContext
+from adapteval.data.task import View
+
+
+def pair_features(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The usual sentence-pair combination [u, v, |u - v|, u * v]."""
+    return np.hstack([u, v, np.abs(u - v), u * v])
+
+
+def frozen_features(ctx: CellContext, fit: View, views: list[View]) -> list[Any]:
+    """Features of each view; a non-pretrained model is fitted on ``fit`` first."""
+    model = ctx.model
+    if not model.pretrained:
+        return model.fit_transform(fit.texts, fit.pairs, [(v.texts, v.pairs) for v in views])
+    assert ctx.embed is not None
+    texts: dict[str, int] = {}
+    for v in views:
+        for t in v.texts + (v.pairs or []):
+            texts.setdefault(t, len(texts))
+    emb = ctx.embed(list(texts))
+    out = []
+    for v in views:
+        u = emb[[texts[t] for t in v.texts]]
+        if v.pairs is not None:
+            u = pair_features(u, emb[[texts[t] for t in v.pairs]])
+        out.append(u)
+    return out

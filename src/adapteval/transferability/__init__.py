@@ -1,0 +1,183 @@
+"""Transferability estimators: rank pretrained models from frozen features.
+
+Each estimator scores how well a model's frozen features (``n x d``, one row per
+sample) suit a labelled task, without fine-tuning. Use them to rank candidate
+models on the same data; the scales of different estimators are not comparable.
+
+``ESTIMATORS`` maps a name to an :class:`Estimator`; :func:`estimate` runs several
+on the same features::
+
+    from adapteval.transferability import estimate
+    scores = estimate(features, labels, ["logme", "hscore"])
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from adapteval.core.errors import ConfigError, IncompatibleError
+from adapteval.transferability.gbc import gbc
+from adapteval.transferability.hscore import hscore
+from adapteval.transferability.inputs import (
+    as_features,
+    as_targets,
+    encode_labels,
+)
+from adapteval.transferability.knn import knn_loo_accuracy
+from adapteval.transferability.linear import linear_cv_score
+from adapteval.transferability.logme import EvidenceFit, evidence_fit, logme
+from adapteval.transferability.transrate import transrate
+
+__all__ = [
+    "ESTIMATORS",
+    "Estimator",
+    "EvidenceFit",
+    "estimate",
+    "evidence_fit",
+    "gbc",
+    "hscore",
+    "knn_loo_accuracy",
+    "linear_cv_score",
+    "logme",
+    "transrate",
+]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One transferability estimator and what a caller needs to know about it.
+
+    ``function(features, labels)`` returns a float; estimators with
+    ``supports_regression`` also take ``regression=True`` for real-valued targets.
+    """
+
+    name: str
+    function: Callable[..., float]
+    higher_is_better: bool
+    supports_regression: bool
+    reference: str
+
+    def __call__(self, features: Any, labels: Any, *, regression: bool = False) -> float:
+        if regression and not self.supports_regression:
+            raise IncompatibleError(
+                f"estimator {self.name!r} needs class labels, not regression targets",
+                fix="use logme or linear_cv for regression",
+            )
+        if self.supports_regression:
+            return float(self.function(features, labels, regression=regression))
+        return float(self.function(features, labels))
+
+
+ESTIMATORS: dict[str, Estimator] = {
+    e.name: e
+    for e in (
+        Estimator(
+            "logme",
+            logme,
+            higher_is_better=True,
+            supports_regression=True,
+            reference="You, Liu, Wang, Long. LogME: Practical Assessment of "
+            "Pre-trained Models for Transfer Learning. ICML 2021.",
+        ),
+        Estimator(
+            "hscore",
+            hscore,
+            higher_is_better=True,
+            supports_regression=False,
+            reference="Bao, Li, Huang, Zhang, Hu, Chen, Zhang. An Information-"
+            "Theoretic Approach to Transferability in Task Transfer Learning. "
+            "ICIP 2019.",
+        ),
+        Estimator(
+            "hscore_shrinkage",
+            partial(hscore, shrinkage=True),
+            higher_is_better=True,
+            supports_regression=False,
+            reference="Ibrahim, Ponomareva, Mazumder. Newer is not always better: "
+            "Rethinking transferability metrics, their peculiarities, stability and "
+            "performance. ECML PKDD 2022.",
+        ),
+        Estimator(
+            "knn_loo",
+            knn_loo_accuracy,
+            higher_is_better=True,
+            supports_regression=False,
+            reference="Cover, Hart. Nearest neighbor pattern classification. IEEE "
+            "Trans. Information Theory 1967 (leave-one-out k-NN accuracy).",
+        ),
+        Estimator(
+            "linear_cv",
+            linear_cv_score,
+            higher_is_better=True,
+            supports_regression=True,
+            reference="Kornblith, Shlens, Le. Do Better ImageNet Models Transfer "
+            "Better? CVPR 2019 (cross-validated linear probe).",
+        ),
+        Estimator(
+            "gbc",
+            gbc,
+            higher_is_better=True,
+            supports_regression=False,
+            reference="Pándy, Agostinelli, Uijlings, Ferrari, Mensink. "
+            "Transferability Estimation using Bhattacharyya Class Separability. "
+            "CVPR 2022.",
+        ),
+        Estimator(
+            "transrate",
+            transrate,
+            higher_is_better=True,
+            supports_regression=False,
+            reference="Huang, Huang, Rong, Yang, Wei. Frustratingly Easy "
+            "Transferability Estimation. ICML 2022.",
+        ),
+    )
+}
+
+
+def _lookup(name: str) -> Estimator:
+    try:
+        return ESTIMATORS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(ESTIMATORS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(
+            f"unknown transferability estimator {name!r}",
+            fix=f"{hint}valid estimators: {', '.join(ESTIMATORS)}",
+        ) from None
+
+
+def estimate(
+    features: Any,
+    labels: Any,
+    names: Sequence[str] | None = None,
+    *,
+    regression: bool = False,
+) -> dict[str, float]:
+    """Run several estimators on the same features; returns ``{name: score}``.
+
+    ``names=None`` runs every registered estimator that fits the task (all of them
+    for class labels, those with ``supports_regression`` for ``regression=True``).
+    Inputs are checked once, before any estimator runs.
+    """
+    if isinstance(names, str):
+        names = [names]
+    if names is None:
+        chosen = [e for e in ESTIMATORS.values() if e.supports_regression or not regression]
+    else:
+        chosen = [_lookup(name) for name in names]
+        for e in chosen:
+            if regression and not e.supports_regression:
+                raise IncompatibleError(
+                    f"estimator {e.name!r} needs class labels, not regression targets",
+                    fix="drop it from names or use logme / linear_cv",
+                )
+    x = as_features(features)
+    if regression:
+        as_targets(labels, x.shape[0])
+    else:
+        encode_labels(labels, x.shape[0])
+    return {e.name: e(x, labels, regression=regression) for e in chosen}
