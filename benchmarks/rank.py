@@ -22,9 +22,10 @@ import yaml  # noqa: E402
 
 from adapteval.core.progress import Reporter  # noqa: E402
 from adapteval.execution.cells import run_plan  # noqa: E402
+from adapteval.features import EmbeddingCache
 from adapteval.plan import build_plan  # noqa: E402
 from adapteval.ranking import rank_models  # noqa: E402
-from adapteval.store import EmbeddingCache, ResultStore  # noqa: E402
+from adapteval.store import ResultStore  # noqa: E402
 from adapteval.suite.schema import suite_from_dict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ class PositiveRate(Analysis):
 
 @pytest.fixture(autouse=True, scope="module")
 def registered():
-    ANALYSES.register(PositiveRate.name, PositiveRate, replace=True)
+    ANALYSES.register(PositiveRate, replace=True)
     yield
     ANALYSES._items.pop(PositiveRate.name)
 

@@ -50,8 +50,8 @@ class ModelWide(Analysis):
 
 @pytest.fixture(autouse=True, scope="module")
 def registered():
-    ANALYSES.register("test-upper", UpperCase, replace=True)
-    ANALYSES.register("test-model-wide", ModelWide, replace=True)
+    ANALYSES.register(UpperCase, replace=True)
+    ANALYSES.register(ModelWide, replace=True)
     yield
     ANALYSES._items.pop("test-upper")
     ANALYSES._items.pop("test-model-wide")

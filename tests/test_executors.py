@@ -41,7 +41,7 @@ class WhereAndUpper(Analysis):
 
 @pytest.fixture(autouse=True, scope="module")
 def registered():
-    ANALYSES.register("test-where", WhereAndUpper, replace=True)
+    ANALYSES.register(WhereAndUpper, replace=True)
     yield
     ANALYSES._items.pop("test-where")
 

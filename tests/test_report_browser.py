@@ -45,7 +45,7 @@ def report_file(tmp_path_factory) -> Path:
     import torch
 
     torch.set_num_threads(1)
-    ANALYSES.register("test-first-texts", FirstTexts, replace=True)
+    ANALYSES.register(FirstTexts, replace=True)
     tmp = tmp_path_factory.mktemp("browser")
     frame = pd.read_csv(bundled.HERE / "sentiment-yelp.csv")
     frame.loc[::2, "text"] = frame.loc[::2, "text"] + " " + EVIL

@@ -10,10 +10,11 @@ from typing import Any
 from adapteval.core.paths import inside
 from adapteval.core.progress import Reporter
 from adapteval.execution.cells import RunSummary, run_plan
+from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan, build_plan
 from adapteval.ranking import Ranking, rank_models
 from adapteval.results import Labels, Results
-from adapteval.store import EmbeddingCache, ResultStore
+from adapteval.store import ResultStore
 from adapteval.suite.schema import Suite, load_suite, suite_from_dict
 from adapteval.verdict import Verdict, check_choice, verdict
 

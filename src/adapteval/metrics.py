@@ -128,7 +128,7 @@ for _m in (
     Metric("mae", "regression", False, False, "mean absolute error",
            lambda y, p, pr: skm.mean_absolute_error(y, p), _mae_rep),
 ):
-    METRICS.register(_m.name, _m)
+    METRICS.register(_m)
 
 CLASSIFICATION_DEFAULT = ["accuracy", "macro_f1", "mcc", "log_loss"]
 REGRESSION_DEFAULT = ["spearman", "r2", "mse", "mae"]

@@ -13,11 +13,11 @@ from pathlib import Path
 from adapteval._version import __version__
 from adapteval.analyses import ANALYSES, Analysis
 from adapteval.core.errors import ConfigError, DataError, IncompatibleError
+from adapteval.core.keys import content_key
 from adapteval.data.task import Task, load_task
 from adapteval.metrics import METRICS, metrics_for
 from adapteval.models.baselines import BASELINES
 from adapteval.models.catalog import lookup
-from adapteval.store import content_key
 from adapteval.strategies import STRATEGIES, Strategy
 from adapteval.suite.schema import ModelSpec, Suite
 from adapteval.verdict import Rule, resolve_criteria

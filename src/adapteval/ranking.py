@@ -18,10 +18,12 @@ import scipy.sparse as sp
 from scipy import stats
 
 from adapteval._version import __version__
+from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
+from adapteval.features import EmbeddingCache
 from adapteval.plan import ModelRef, Plan
 from adapteval.results import Results
-from adapteval.store import EmbeddingCache, ResultStore, content_key
+from adapteval.store import ResultStore
 from adapteval.strategies import CellContext
 from adapteval.strategies.frozen import frozen_features
 from adapteval.suite.schema import RankSpec
@@ -91,7 +93,8 @@ def rank_models(
     With a store, scores already computed for the same model, task data, estimator and
     settings are read back instead of recomputed (a model is loaded only when needed).
     """
-    from adapteval.execution.cells import Embedder, all_texts, load_model
+    from adapteval.execution.cells import load_model
+    from adapteval.features import Embedder, all_texts
 
     reporter = reporter or Reporter()
     spec = plan.suite.rank

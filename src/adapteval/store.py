@@ -12,64 +12,23 @@ are committed batch by batch while a model encodes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from adapteval.contracts.analysis import AnalysisRow
 from adapteval.core.errors import StoreError
+from adapteval.core.sqlite import connect, transaction
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.sqlite"
-EMBEDDINGS_FILE = "embeddings.sqlite"
-
-
-def content_key(parts: dict[str, Any]) -> str:
-    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise StoreError(
-            "output_dir is a file, not a folder", where=str(path.parent),
-            fix="point output_dir at a folder (it is created if missing)",
-        ) from None
-    try:
-        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=60000")
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"cannot open store ({exc})", where=str(path),
-            fix="point output_dir at a folder for adapteval results, or delete the broken file",
-        ) from None
-    return conn
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -109,7 +68,7 @@ class ResultStore:
                         "file is not an adapteval store (not SQLite)", where=str(self.path),
                         fix="choose another output_dir or move the file away",
                     )
-        self.conn = _connect(self.path)
+        self.conn = connect(self.path)
         try:
             self.conn.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -156,7 +115,7 @@ class ResultStore:
         for col in self.COLUMNS:
             v = getattr(row, col)
             values.append(json.dumps(v) if isinstance(v, dict | list) else v)
-        with _transaction(self.conn):
+        with transaction(self.conn):
             cur = self.conn.execute(
                 f"INSERT OR IGNORE INTO cells ({', '.join(self.COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(self.COLUMNS))})",
@@ -202,7 +161,7 @@ class ResultStore:
 
     def put_rank_scores(self, rows: list[tuple[str, str, str, str, float, float]]) -> None:
         """Store (key, model, task, estimator, score, seconds) rows."""
-        with _transaction(self.conn):
+        with transaction(self.conn):
             self.conn.executemany(
                 "INSERT OR REPLACE INTO rank_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(*r, now()) for r in rows],
@@ -223,7 +182,7 @@ class ResultStore:
             else getattr(row, c)
             for c in self.ANALYSIS_COLUMNS
         ]
-        with _transaction(self.conn):
+        with transaction(self.conn):
             cur = self.conn.execute(
                 f"INSERT OR IGNORE INTO analyses ({', '.join(self.ANALYSIS_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(self.ANALYSIS_COLUMNS))})",
@@ -250,7 +209,7 @@ class ResultStore:
         is gone, is taken over. Keys of cells already stored are not claimed (to rerun
         only a stored cell's analyses, claim another key for it, e.g. ``"a:" + key``)."""
         got: set[str] = set()
-        with _transaction(self.conn):
+        with transaction(self.conn):
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 marks = ", ".join("?" * len(chunk))
@@ -270,12 +229,12 @@ class ResultStore:
         return got
 
     def renew(self, owner: Owner, *, lease_s: float = 3600.0) -> None:
-        with _transaction(self.conn):
+        with transaction(self.conn):
             self.conn.execute("UPDATE claims SET expires = ? WHERE owner = ?",
                               (now() + lease_s, owner.id))
 
     def release(self, owner: Owner, keys: Iterable[str] | None = None) -> None:
-        with _transaction(self.conn):
+        with transaction(self.conn):
             if keys is None:
                 self.conn.execute("DELETE FROM claims WHERE owner = ?", (owner.id,))
             else:
@@ -309,47 +268,6 @@ class Owner:
             except PermissionError:
                 return True
         return True
-
-
-def text_hash(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-class EmbeddingCache:
-    """On-disk cache of embeddings keyed by model key and text hash."""
-
-    def __init__(self, path: str | Path) -> None:
-        p = Path(path)
-        self.path = p / EMBEDDINGS_FILE if p.suffix == "" else p
-        self.conn = _connect(self.path)
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "
-            "PRIMARY KEY (model, text)) WITHOUT ROWID"
-        )
-
-    def get(self, model_key: str, hashes: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            for h, blob in self.conn.execute(
-                f"SELECT text, vec FROM emb WHERE model = ? AND text IN ({', '.join('?' * len(chunk))})",
-                [model_key, *chunk],
-            ):
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.size == dim:
-                    found[h] = vec
-        return found
-
-    def put(self, model_key: str, hashes: list[bytes], vectors: np.ndarray) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        with _transaction(self.conn):
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
-                [(model_key, h, vectors[i].tobytes()) for i, h in enumerate(hashes)],
-            )
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def now() -> float:

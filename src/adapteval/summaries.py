@@ -20,8 +20,9 @@ import pandas as pd
 
 from adapteval.contracts.analysis import AnalysisRow
 from adapteval.contracts.strategy import Predictions
+from adapteval.core.keys import content_key
 from adapteval.metrics import bootstrap_indices, interval
-from adapteval.store import CellRow, content_key
+from adapteval.store import CellRow
 from adapteval.suite.schema import BootstrapSpec
 
 if TYPE_CHECKING:

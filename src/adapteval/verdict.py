@@ -478,7 +478,7 @@ class Verdict:
                    (c.p_avg if c.higher_is_better else -c.p_avg))
 
     def to_dict(self) -> dict[str, Any]:
-        from adapteval.analyses import jsonable
+        from adapteval.core.keys import jsonable
 
         best = self.best
         return jsonable({

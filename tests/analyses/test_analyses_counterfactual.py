@@ -66,8 +66,8 @@ def keyword_strategy(name: str, bonus: float, male: set[str]) -> type[Strategy]:
 @pytest.fixture(scope="module", autouse=True)
 def strategies(shared):
     male = male_words(shared)
-    STRATEGIES.register("test-biased", keyword_strategy("test-biased", 0.1, male), replace=True)
-    STRATEGIES.register("test-fair", keyword_strategy("test-fair", 0.0, male), replace=True)
+    STRATEGIES.register(keyword_strategy("test-biased", 0.1, male), replace=True)
+    STRATEGIES.register(keyword_strategy("test-fair", 0.0, male), replace=True)
     yield
     STRATEGIES._items.pop("test-biased")
     STRATEGIES._items.pop("test-fair")

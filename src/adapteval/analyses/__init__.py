@@ -11,6 +11,6 @@ from adapteval.analyses import (  # noqa: F401  (each import registers an analys
     robustness,
     transfer,
 )
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow, jsonable
+from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
 
-__all__ = ["ANALYSES", "Analysis", "AnalysisContext", "AnalysisRow", "jsonable"]
+__all__ = ["ANALYSES", "Analysis", "AnalysisContext", "AnalysisRow"]

@@ -73,7 +73,7 @@ def top_k(n: int, fraction: float) -> int:
     return min(n, max(1, math.ceil(fraction * n)))
 
 
-@ANALYSES.decorator("attribution")
+@ANALYSES.register
 class Attribution(Analysis):
     name = "attribution"
     description = (

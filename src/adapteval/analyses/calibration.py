@@ -97,7 +97,7 @@ def cross_fit_temperature(
     return out, temps, folds
 
 
-@ANALYSES.decorator("calibration")
+@ANALYSES.register
 class Calibration(Analysis):
     name = "calibration"
     description = "ECE, MCE, Brier, NLL, reliability bins; optional temperature scaling"

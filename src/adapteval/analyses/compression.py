@@ -136,8 +136,8 @@ def level_embedder(
 ) -> tuple[Callable, dict[str, int]]:
     """An embedder for the compressed encoder, and how many of the cell's texts it already
     had embeddings for; cached on disk when the run has a cache (the executor's Embedder)."""
-    from adapteval.execution.cells import Embedder
-    from adapteval.store import content_key, text_hash
+    from adapteval.core.keys import content_key, text_hash
+    from adapteval.features import Embedder
 
     texts = cell_texts(ctx)
     if not isinstance(ctx.embed, Embedder):
@@ -280,7 +280,7 @@ def curve_summary(levels: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-@ANALYSES.decorator("compression")
+@ANALYSES.register
 class Compression(Analysis):
     name = "compression"
     description = "retention under magnitude pruning, dropped layers and int8 quantization"

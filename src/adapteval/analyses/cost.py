@@ -152,7 +152,7 @@ def memory_mb(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@ANALYSES.decorator("cost")
+@ANALYSES.register
 class Cost(Analysis):
     name = "cost"
     description = "parameters, disk size, latency (batch 1), throughput, peak memory"

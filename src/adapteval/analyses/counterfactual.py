@@ -34,7 +34,7 @@ class CounterfactualParams(Params):
     n_examples: int = Field(default=5, ge=0)
 
 
-@ANALYSES.decorator("counterfactual")
+@ANALYSES.register
 class Counterfactual(Analysis):
     name = "counterfactual"
     description = "flip rate and probability gap when gendered words and names are swapped"

@@ -113,7 +113,7 @@ def gap_test(gaps: np.ndarray, alpha: float) -> dict[str, Any]:
     }
 
 
-@ANALYSES.decorator("eec")
+@ANALYSES.register
 class EEC(Analysis):
     name = "eec"
     description = "gender and race gaps in positive probability on the Equity Evaluation Corpus"

@@ -110,7 +110,7 @@ def fairlearn_point(
     }
 
 
-@ANALYSES.decorator("fairness")
+@ANALYSES.register
 class Fairness(Analysis):
     name = "fairness"
     description = "per-group accuracy, largest gap, demographic parity and equalized odds"

@@ -47,7 +47,7 @@ class RobustnessParams(Params):
         return value
 
 
-@ANALYSES.decorator("robustness")
+@ANALYSES.register
 class Robustness(Analysis):
     name = "robustness"
     description = "accuracy, drop and prediction flip rate under seeded text perturbations"

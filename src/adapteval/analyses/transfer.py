@@ -69,7 +69,7 @@ def _target(task: str, domain: str | None, source_domain: str | None, correct: n
             "correct": correct.tolist(), **extra}
 
 
-@ANALYSES.decorator("transfer")
+@ANALYSES.register
 class Transfer(Analysis):
     name = "transfer"
     description = "accuracy of a model adapted on one domain, on every other domain"

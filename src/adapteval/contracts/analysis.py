@@ -157,19 +157,4 @@ class AnalysisRow:
     duration_s: float
 
 
-def jsonable(value: Any) -> Any:
-    """numpy scalars/arrays and tuples to plain JSON types; NaN/inf to None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        v = float(value)
-        return v if np.isfinite(v) else None
-    return value
+#END

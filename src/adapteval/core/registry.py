@@ -9,7 +9,7 @@ available.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
@@ -25,7 +25,18 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._plugins_loaded = False
 
-    def register(self, name: str, item: T, *, replace: bool = False) -> T:
+    @property
+    def group(self) -> str:
+        """The entry-point group third-party packages register into."""
+        return f"adapteval.{self.name}"
+
+    def register(self, item: T, *, replace: bool = False) -> T:
+        """Register ``item`` under its own ``name``; returns it, so it also decorates a
+        class: ``@STRATEGIES.register``."""
+        name = getattr(item, "name", None)
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"a {self.singular} needs a non-empty string name to register",
+                              value=item, fix="set its name attribute")
         if name in self._items and not replace:
             raise ConfigError(
                 f"a {self.singular} named {name!r} is already registered",
@@ -34,17 +45,11 @@ class Registry(Generic[T]):
         self._items[name] = item
         return item
 
-    def decorator(self, name: str) -> Callable[[T], T]:
-        def wrap(item: T) -> T:
-            return self.register(name, item)
-
-        return wrap
-
     def _load_plugins(self) -> None:
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        for ep in entry_points(group=f"adapteval.{self.name}"):
+        for ep in entry_points(group=self.group):
             if ep.name not in self._items:
                 self._items[ep.name] = ep.load()
 

@@ -15,19 +15,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from adapteval._version import __version__
-from adapteval.analyses import AnalysisContext, AnalysisRow, jsonable
+from adapteval.analyses import AnalysisContext, AnalysisRow
 from adapteval.core.env import threads
+from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
+from adapteval.features import Embedder, EmbeddingCache, all_texts
 from adapteval.models.baselines import BASELINES
 from adapteval.plan import Cell, Job, ModelRef, Plan
-from adapteval.store import CellRow, EmbeddingCache, Owner, ResultStore, now, text_hash
+from adapteval.store import CellRow, Owner, ResultStore, now
 from adapteval.strategies import CellContext, Predictions
 from adapteval.suite.schema import ExecutorSpec
-
-ENCODE_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -57,56 +55,6 @@ def load_model(ref: ModelRef) -> Any:
 
         torch.set_num_threads(n)
     return HFEncoder(ref.spec, ref.folder, where=where)
-
-
-class Embedder:
-    """Cached text embedding for one loaded model: memory, then disk, then the encoder."""
-
-    def __init__(self, model: Any, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
-        self.model, self.ref, self.cache, self.reporter = model, ref, cache, reporter
-        self.memory: dict[bytes, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        hashes = [text_hash(t) for t in texts]
-        unique = dict(zip(hashes, texts, strict=True))
-        missing = [h for h in unique if h not in self.memory]
-        if missing:
-            self.memory.update(self.cache.get(self.ref.key, missing, self.model.dim))
-        if any(h not in self.memory for h in unique):
-            self._encode(unique)
-        return np.stack([self.memory[h] for h in hashes])
-
-    def _encode(self, unique: dict[bytes, str]) -> None:
-        """Encode in chunks fixed by the whole request (longest texts first), not by what is
-        cached, so a resumed run builds the very same batches as an uninterrupted one."""
-        items = sorted(unique.items(), key=lambda ht: (-len(ht[1]), ht[1]))
-        chunks = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
-        todo = [c for c in chunks if any(h not in self.memory for h, _ in c)]
-        total, done = sum(len(c) for c in todo), 0
-        label = f"encoding with {self.ref.label}"
-        self.reporter.step(label, 0, total)
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            self.reporter.step(label, min(done, total), total)
-
-        for chunk in todo:
-            vecs = self.model.encode([t for _, t in chunk], progress=tick)
-            hashes = [h for h, _ in chunk]
-            self.cache.put(self.ref.key, hashes, vecs)  # committed: a kill keeps this chunk
-            self.memory.update(zip(hashes, vecs, strict=True))
-
-
-def all_texts(tasks) -> list[str]:
-    """Every distinct text (and pair text) of the tasks, in a fixed order. Encoding this
-    whole set at once, wherever it happens, gives the same batches and so the same floats."""
-    texts: dict[str, None] = {}
-    for task in tasks:
-        texts.update(dict.fromkeys(task.frame["text"]))
-        if "text_pair" in task.frame:
-            texts.update(dict.fromkeys(task.frame["text_pair"]))
-    return list(texts)
 
 
 def run_cell(

@@ -43,7 +43,7 @@ class InProcess:
     def run(self, plan: Plan, groups: list[list[Any]], claim: Claim, cache_path: Path,
             reporter: Reporter) -> Iterator[Event]:
         from adapteval.execution.cells import run_group
-        from adapteval.store import EmbeddingCache
+        from adapteval.features import EmbeddingCache
 
         cache = EmbeddingCache(cache_path)
         try:

@@ -47,7 +47,7 @@ def _worker(wid: int, plan_blob: bytes, cache_path: str, threads: int, tasks: An
         silence_libraries()
         from adapteval.core.progress import Reporter
         from adapteval.execution.cells import run_group
-        from adapteval.store import EmbeddingCache
+        from adapteval.features import EmbeddingCache
 
         plan: Plan = pickle.loads(plan_blob)
         cells = {c.key: c for c in plan.cells}

@@ -45,7 +45,7 @@ class ModelActor:
         from adapteval.core.env import apply_defaults, silence_libraries
         from adapteval.core.progress import Reporter as Silent
         from adapteval.execution.cells import ModelSession
-        from adapteval.store import EmbeddingCache
+        from adapteval.features import EmbeddingCache
 
         torch.set_num_threads(threads)
         apply_defaults()

@@ -107,7 +107,7 @@ def register_perturbation(
             fix="pick another name or pass replace=True",
         )
     item = Perturbation(name, description, fn, default_rate)
-    return _REGISTRY.register(name, item, replace=True)
+    return _REGISTRY.register(item, replace=True)
 
 
 def get_perturbation(name: str) -> Perturbation:

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from adapteval._version import __version__
-from adapteval.contracts.analysis import jsonable
 from adapteval.core.errors import AdaptEvalError
+from adapteval.core.keys import jsonable
 from adapteval.report import sections
 from adapteval.results import Results
 

@@ -191,7 +191,7 @@ class TrainedStrategy(Strategy):
         )
 
 
-@STRATEGIES.decorator("finetune")
+@STRATEGIES.register
 class FineTune(TrainedStrategy):
     name = "finetune"
     description = "full fine-tuning of the encoder with a dropout + linear head"

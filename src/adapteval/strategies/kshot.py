@@ -36,7 +36,7 @@ def draw(train: View, params: KShotParams, seed: int, experiment: int, regressio
     return np.sort(np.concatenate(picked))
 
 
-@STRATEGIES.decorator("kshot")
+@STRATEGIES.register
 class KShot(Strategy):
     name = "kshot"
     description = "frozen probe on k examples per label, resampled n_experiments times"

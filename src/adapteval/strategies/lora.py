@@ -70,7 +70,7 @@ def default_targets(model: Any) -> list[str]:
     )
 
 
-@STRATEGIES.decorator("lora")
+@STRATEGIES.register
 class Lora(TrainedStrategy):
     name = "lora"
     description = "LoRA adapters on the attention projections + linear head (encoder frozen)"

@@ -118,7 +118,7 @@ def fit_predict(
     return proba.argmax(1), proba, timing, head
 
 
-@STRATEGIES.decorator("probe")
+@STRATEGIES.register
 class Probe(Strategy):
     name = "probe"
     description = "frozen encoder + logistic regression (classification) / ridge (regression)"

@@ -1,0 +1,110 @@
+"""Features of frozen models: an on-disk cache keyed by (model key, text hash) and the
+embedder that reads it before it encodes.
+
+Embeddings live in their own SQLite file beside the results store and are committed
+chunk by chunk while a model encodes, so a killed run keeps what it encoded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from adapteval.core.keys import text_hash
+from adapteval.core.progress import Reporter
+from adapteval.core.sqlite import connect, transaction
+
+if TYPE_CHECKING:
+    from adapteval.plan import ModelRef
+
+EMBEDDINGS_FILE = "embeddings.sqlite"
+ENCODE_CHUNK = 1024
+
+
+class EmbeddingCache:
+    """On-disk cache of embeddings keyed by model key and text hash."""
+
+    def __init__(self, path: str | Path) -> None:
+        p = Path(path)
+        self.path = p / EMBEDDINGS_FILE if p.suffix == "" else p
+        self.conn = connect(self.path)
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "
+            "PRIMARY KEY (model, text)) WITHOUT ROWID"
+        )
+
+    def get(self, model_key: str, hashes: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            for h, blob in self.conn.execute(
+                f"SELECT text, vec FROM emb WHERE model = ? AND text IN ({', '.join('?' * len(chunk))})",
+                [model_key, *chunk],
+            ):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.size == dim:
+                    found[h] = vec
+        return found
+
+    def put(self, model_key: str, hashes: list[bytes], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                [(model_key, h, vectors[i].tobytes()) for i, h in enumerate(hashes)],
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Embedder:
+    """Cached text embedding for one loaded model: memory, then disk, then the encoder."""
+
+    def __init__(self, model: Any, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
+        self.model, self.ref, self.cache, self.reporter = model, ref, cache, reporter
+        self.memory: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        unique = dict(zip(hashes, texts, strict=True))
+        missing = [h for h in unique if h not in self.memory]
+        if missing:
+            self.memory.update(self.cache.get(self.ref.key, missing, self.model.dim))
+        if any(h not in self.memory for h in unique):
+            self._encode(unique)
+        return np.stack([self.memory[h] for h in hashes])
+
+    def _encode(self, unique: dict[bytes, str]) -> None:
+        """Encode in chunks fixed by the whole request (longest texts first), not by what is
+        cached, so a resumed run builds the very same batches as an uninterrupted one."""
+        items = sorted(unique.items(), key=lambda ht: (-len(ht[1]), ht[1]))
+        chunks = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
+        todo = [c for c in chunks if any(h not in self.memory for h, _ in c)]
+        total, done = sum(len(c) for c in todo), 0
+        label = f"encoding with {self.ref.label}"
+        self.reporter.step(label, 0, total)
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            self.reporter.step(label, min(done, total), total)
+
+        for chunk in todo:
+            vecs = self.model.encode([t for _, t in chunk], progress=tick)
+            hashes = [h for h, _ in chunk]
+            self.cache.put(self.ref.key, hashes, vecs)  # committed: a kill keeps this chunk
+            self.memory.update(zip(hashes, vecs, strict=True))
+
+
+def all_texts(tasks) -> list[str]:
+    """Every distinct text (and pair text) of the tasks, in a fixed order. Encoding this
+    whole set at once, wherever it happens, gives the same batches and so the same floats."""
+    texts: dict[str, None] = {}
+    for task in tasks:
+        texts.update(dict.fromkeys(task.frame["text"]))
+        if "text_pair" in task.frame:
+            texts.update(dict.fromkeys(task.frame["text_pair"]))
+    return list(texts)
