@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = list(dict.fromkeys(res_texts(args.task)))
 
     # the limit: the same compressed weights, the same batches, only the forward pass
-    from adapteval.suite.schema import ModelSpec
+    from adapteval.suite.specs import ModelSpec
 
     enc = hf.HFEncoder(ModelSpec(source="all-MiniLM-L6-v2"), hf.resolve_model_dir(
         ModelSpec(source="all-MiniLM-L6-v2"), Path.cwd()))
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 def res_texts(task: str) -> list[str]:
     """The cell's texts in the analysis's order: train then test, seed 0."""
     from adapteval.data.task import load_task
-    from adapteval.suite.schema import TaskSpec
+    from adapteval.suite.specs import TaskSpec
 
     t = load_task(TaskSpec(name=task, bundled=task), Path.cwd())
     split = t.split(0)

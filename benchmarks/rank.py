@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import yaml  # noqa: E402
 
 from adapteval.core.progress import Reporter  # noqa: E402
-from adapteval.execution.cells import run_plan  # noqa: E402
+from adapteval.execution.driver import run_plan  # noqa: E402
 from adapteval.features import EmbeddingCache
 from adapteval.plan import build_plan  # noqa: E402
 from adapteval.ranking import rank_models  # noqa: E402

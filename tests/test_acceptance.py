@@ -15,8 +15,9 @@ from tests.conftest import CLI
 import adapteval
 from adapteval.analyses import ANALYSES, Analysis
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import Number
+from adapteval.suite.rules import parse_rule
 from adapteval.suite.schema import suite_from_dict
-from adapteval.verdict import parse_rule
 
 
 class PositiveRate(Analysis):
@@ -24,7 +25,7 @@ class PositiveRate(Analysis):
 
     name = "test-positive-rate"
     needs_predictor = False
-    provides = ("positive_rate",)
+    offers = {"positive_rate": Number(0.0, 1.0)}
 
     def run(self, ctx):
         return {"positive_rate": float((ctx.predictions.y_pred[0] == 1).mean())}
@@ -105,6 +106,7 @@ def test_bad_criteria_fail_at_plan_time_before_any_work(tmp_path, criteria, extr
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_verdict_values_are_the_results_numbers(tmp_path):
     criteria = [
         "accuracy >= 0.7 on every task (ci_low)",
@@ -213,10 +215,11 @@ def test_check_exit_codes_through_the_cli(tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
     """Latency rules carry a caution when the timing shared the cores with other work."""
     from adapteval.analyses import cost
-    from adapteval.verdict import verdict_table
+    from adapteval.terminal import verdict_table
 
     monkeypatch.setattr(cost, "machine_load", lambda: {"load_1m": 7.5, "cpus": 2})
     rules = ["latency_ms_p95 <= 10000", "accuracy >= 0.5"]
@@ -239,12 +242,13 @@ def test_latency_timed_on_a_busy_machine_says_so(tmp_path, monkeypatch):
     assert "timed while busy: load 7.5 on 2 cores" in html  # the report's verdict says it too
 
 
+@pytest.mark.slow
 def test_a_rule_without_a_measurement_fails_and_says_why(tmp_path):
     """An analysis limited to the probe gives k-shot nothing to judge: the rule fails
     (a gate never passes on a missing number) and the table says it was not measured."""
     from rich.console import Console
 
-    from adapteval.verdict import verdict_table
+    from adapteval.terminal import verdict_table
 
     spec = suite(tmp_path, ["positive_rate >= 0.05"],
                  strategies=["probe", {"name": "kshot", "samples_per_label": 4,

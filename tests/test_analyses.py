@@ -9,8 +9,8 @@ from pydantic import Field
 
 import adapteval
 from adapteval.analyses import ANALYSES, Analysis
-from adapteval.contracts.strategy import Params
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import Params
 from adapteval.store import ResultStore
 
 CALLS: list[tuple[str, str, str, int]] = []
@@ -72,6 +72,7 @@ def suite(tmp_path, analyses):
     }
 
 
+@pytest.mark.slow
 def test_analyses_run_per_cell_are_stored_and_added_later_without_rerunning_cells(tmp_path):
     CALLS.clear()
     first = adapteval.run(suite(tmp_path, []))
@@ -132,7 +133,7 @@ def test_bad_analysis_entries_fail_before_any_work(tmp_path, analyses, message):
 def test_kshot_predictor_of_a_tfidf_baseline_reproduces_its_stored_predictions(tmp_path):
     """Each k-shot head scores new text in the TF-IDF space of its own draw."""
     from adapteval.api import as_suite
-    from adapteval.execution.cells import load_model
+    from adapteval.models.kinds import load_model
     from adapteval.plan import build_plan
     from adapteval.strategies import CellContext
 

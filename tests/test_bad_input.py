@@ -64,6 +64,7 @@ def test_pickled_model_is_refused_with_the_fix(tmp_path, minilm_path):
 
 
 @pytest.mark.parametrize("case", ["yaml-syntax", "unknown-metric", "nan-labels", "workers-zero"])
+@pytest.mark.slow
 def test_real_process_exit_code_and_no_traceback(case, tmp_path):
     path, expected, args = _case(case, tmp_path)
     proc = subprocess.run([*CLI, "run", str(path), *args], capture_output=True, text=True)
@@ -72,6 +73,7 @@ def test_real_process_exit_code_and_no_traceback(case, tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_debug_flag_shows_the_traceback(tmp_path):
     path, _, _ = _case("unknown-metric", tmp_path)
     proc = subprocess.run([*CLI, "--debug", "run", str(path)], capture_output=True, text=True)

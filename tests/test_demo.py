@@ -6,13 +6,15 @@ from __future__ import annotations
 import subprocess
 from importlib import resources
 
+import pytest
 from tests.conftest import CLI
 
 from adapteval.api import as_suite
 from adapteval.plan import build_plan
-from adapteval.verdict import resolve_criteria
+from adapteval.plan.criteria import resolve_criteria
 
 
+@pytest.mark.slow
 def test_bundled_demo_suite_is_a_valid_offline_plan():
     with resources.as_file(resources.files("adapteval") / "suites" / "demo.yaml") as path:
         proc = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)

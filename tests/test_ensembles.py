@@ -11,7 +11,7 @@ import adapteval
 from adapteval.contracts.strategy import Predictions
 from adapteval.core.errors import ConfigError
 from adapteval.store import ResultStore
-from adapteval.summaries import average_predictions
+from adapteval.summaries.ensembles import average_predictions
 
 L3 = {"source": "paraphrase-MiniLM-L3-v2-onnx", "name": "L3", "tokenizer": "all-MiniLM-L6-v2"}
 ENSEMBLE = "ensemble(L3+tfidf)"

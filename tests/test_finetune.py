@@ -27,9 +27,10 @@ from adapteval.data.task import load_task
 from adapteval.models.hf import HFEncoder
 from adapteval.plan import build_plan
 from adapteval.strategies import CellContext, training
-from adapteval.strategies.finetune import FineTune, TrainParams
+from adapteval.strategies.finetune import FineTune
 from adapteval.strategies.text_batches import carve_validation, encode_view, epoch_batches
-from adapteval.suite.schema import ModelSpec, TaskSpec
+from adapteval.strategies.train_params import TrainParams
+from adapteval.suite.specs import ModelSpec, TaskSpec
 
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 

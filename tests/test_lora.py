@@ -14,7 +14,7 @@ from adapteval.data.task import load_task
 from adapteval.models.hf import HFEncoder
 from adapteval.strategies import CellContext, training
 from adapteval.strategies.lora import Lora, LoraParams, default_targets
-from adapteval.suite.schema import ModelSpec, TaskSpec
+from adapteval.suite.specs import ModelSpec, TaskSpec
 
 FAST = {"max_steps": 6, "batch_size": 8, "eval_batch_size": 32}
 

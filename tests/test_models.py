@@ -11,8 +11,8 @@ from tests.conftest import build_tiny_bert
 
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import HFEncoder, resolve_model_dir
-from adapteval.plan import resolve_model
-from adapteval.suite.schema import ModelSpec
+from adapteval.models.kinds import resolve_model
+from adapteval.suite.specs import ModelSpec
 
 SENTENCES = [
     "The battery died after two days.",
@@ -28,6 +28,7 @@ def minilm(minilm_path):
     return HFEncoder(ModelSpec(source="all-MiniLM-L6-v2"), minilm_path)
 
 
+@pytest.mark.slow
 def test_sentence_transformers_pooling_and_normalisation_are_kept(minilm, minilm_path):
     from sentence_transformers import SentenceTransformer
 
@@ -39,12 +40,14 @@ def test_sentence_transformers_pooling_and_normalisation_are_kept(minilm, minilm
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_embeddings_do_not_depend_on_batch_size_or_order(minilm):
     a = minilm.encode(SENTENCES, batch_size=1)
     b = minilm.encode(SENTENCES[::-1], batch_size=5)[::-1]
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pooling_can_be_overridden(minilm_path):
     enc = HFEncoder(ModelSpec(source="all-MiniLM-L6-v2", pooling="cls", normalize=False), minilm_path)
     v = enc.encode(SENTENCES[:2])

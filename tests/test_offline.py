@@ -121,6 +121,7 @@ def test_check_connects_parses_strace_lines():
         check_connects(v6)
 
 
+@pytest.mark.slow
 def test_a_whole_run_makes_no_network_connection(workdir):
     strace = _strace()
     (workdir / "suite.yaml").write_text(yaml.safe_dump(SUITE, sort_keys=False))
@@ -174,6 +175,7 @@ def test_a_whole_ray_run_connects_only_to_loopback(workdir):
     print(f"connect() calls by family under Ray: {counts}")
 
 
+@pytest.mark.slow
 def test_telemetry_is_off_by_default_in_a_fresh_process():
     keys = ["HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY",
             "RAY_USAGE_STATS_ENABLED", "ORT_DISABLE_TELEMETRY"]
@@ -186,6 +188,7 @@ def test_telemetry_is_off_by_default_in_a_fresh_process():
     assert out.strip() == str(["1", "true", "true", "0", "1"])
 
 
+@pytest.mark.slow
 def test_telemetry_defaults_keep_the_users_choice():
     env = _user_env()
     env.update(HF_HUB_DISABLE_TELEMETRY="0", DO_NOT_TRACK="1", RAY_USAGE_STATS_ENABLED="1")

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from adapteval.core.errors import ConfigError
-from adapteval.execution.cells import load_model
-from adapteval.plan import resolve_model
-from adapteval.suite.schema import ModelSpec
+from adapteval.models.kinds import load_model, resolve_model
+from adapteval.suite.specs import ModelSpec
 
 TEXTS = [
     "A very good movie.",
@@ -24,6 +23,7 @@ def _load(**kw):
     return load_model(resolve_model(ModelSpec(**kw), Path.cwd(), where="m"))
 
 
+@pytest.mark.slow
 def test_l3_graph_without_token_type_ids_matches_its_own_sentence_output():
     import onnxruntime as ort
 
@@ -40,6 +40,7 @@ def test_l3_graph_without_token_type_ids_matches_its_own_sentence_output():
         np.testing.assert_allclose(ours[i], reference[0], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_int8_graph_with_token_type_ids_stays_close_to_the_pytorch_model():
     int8 = _load(source="all-MiniLM-L6-v2-int8-onnx", tokenizer="all-MiniLM-L6-v2", normalize=True)
     assert "token_type_ids" in int8.inputs
@@ -61,6 +62,7 @@ def test_fingerprint_covers_the_tokenizer(tiny_bert):
     assert a.fingerprint != b.fingerprint and a.key != b.key
 
 
+@pytest.mark.slow
 def test_random_init_control_has_the_architecture_but_not_the_knowledge():
     ref = resolve_model(ModelSpec(source="all-MiniLM-L6-v2", random_init=True), Path.cwd(), where="m")
     pre = resolve_model(ModelSpec(source="all-MiniLM-L6-v2"), Path.cwd(), where="m")

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 from tests.conftest import SHARED
 
-from adapteval.execution.cells import load_model
-from adapteval.plan import resolve_model
-from adapteval.suite.schema import ModelSpec
+from adapteval.models.kinds import load_model, resolve_model
+from adapteval.suite.specs import ModelSpec
 
 
 def real_texts(n: int = 48) -> list[str]:

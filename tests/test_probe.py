@@ -15,7 +15,7 @@ from adapteval.models.hf import HFEncoder
 from adapteval.strategies import CellContext
 from adapteval.strategies.kshot import KShot, KShotParams, draw
 from adapteval.strategies.probe import Probe, ProbeParams
-from adapteval.suite.schema import ModelSpec, TaskSpec
+from adapteval.suite.specs import ModelSpec, TaskSpec
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,7 @@ def encoder(minilm_path):
     return HFEncoder(ModelSpec(source="all-MiniLM-L6-v2"), minilm_path)
 
 
+@pytest.mark.slow
 def test_probe_equals_sentence_transformers_plus_sklearn(yelp, encoder, minilm_path):
     from sentence_transformers import SentenceTransformer
 
@@ -60,6 +61,7 @@ def test_majority_baseline_predicts_the_training_prior(tmp_path):
     np.testing.assert_allclose(out.proba[0, 0], np.bincount(split.train.y) / len(split.train))
 
 
+@pytest.mark.slow
 def test_regression_probe_is_ridge(tmp_path, encoder):
     rng = np.random.default_rng(0)
     words = ["good", "bad", "fine", "awful", "great", "poor"]

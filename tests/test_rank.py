@@ -34,6 +34,7 @@ def shortlisted(tmp_path_factory):
     return (*run_full({**SUITE, "output_dir": str(out)}), out)
 
 
+@pytest.mark.slow
 def test_rank_scores_every_rankable_model_on_every_task(shortlisted):
     _, _, ranking, _ = shortlisted
     s = ranking.scores
@@ -42,6 +43,7 @@ def test_rank_scores_every_rankable_model_on_every_task(shortlisted):
     assert np.isfinite(s["score"]).all()
 
 
+@pytest.mark.slow
 def test_pretrained_model_outranks_its_random_init_control(shortlisted):
     _, _, ranking, _ = shortlisted
     r = ranking.ranks().set_index(["task", "estimator", "model"])["rank"]
@@ -52,6 +54,7 @@ def test_pretrained_model_outranks_its_random_init_control(shortlisted):
     assert ranking.top(1) == ["all-MiniLM-L6-v2"]
 
 
+@pytest.mark.slow
 def test_shortlist_adapts_only_the_top_k_beyond_the_probe(shortlisted):
     results, _, _, _ = shortlisted
     cells = results.to_pandas().drop_duplicates(["model", "task", "strategy", "seed"])
@@ -61,6 +64,7 @@ def test_shortlist_adapts_only_the_top_k_beyond_the_probe(shortlisted):
     assert kshot_models == {"all-MiniLM-L6-v2", "majority", "tfidf"}
 
 
+@pytest.mark.slow
 def test_agreement_is_kendall_tau_against_the_probe_ranking(shortlisted):
     results, _, ranking, _ = shortlisted
     agreement = ranking_agreement(ranking, results)
@@ -74,6 +78,7 @@ def test_agreement_is_kendall_tau_against_the_probe_ranking(shortlisted):
     assert set(agreement["estimator"]) == {"logme", "hscore_shrinkage", "knn_loo", "linear_cv", "gbc"}
 
 
+@pytest.mark.slow
 def test_rank_cli_reports_tau_once_results_exist(shortlisted, tmp_path):
     import subprocess
 
@@ -110,6 +115,7 @@ def test_lower_is_better_metrics_group_from_the_smallest():
     assert groups == {"low": 1, "high": 2}
 
 
+@pytest.mark.slow
 def test_results_report_equivalent_models_as_tied(tmp_path):
     # max_length 255 vs 256 changes the model key but not a single short Yelp sentence
     suite = adapteval.Suite(
@@ -131,6 +137,7 @@ def test_the_same_model_twice_is_a_config_error(tmp_path):
         adapteval.run(suite)
 
 
+@pytest.mark.slow
 def test_rank_scores_are_stored_and_read_back_without_recomputing(shortlisted, tmp_path):
     import sqlite3
 

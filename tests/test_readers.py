@@ -11,7 +11,7 @@ import pytest
 
 from adapteval.core.errors import DataError
 from adapteval.data.task import load_task
-from adapteval.suite.schema import TaskSpec
+from adapteval.suite.specs import TaskSpec
 
 
 def _sms(shared, n=300) -> pd.DataFrame:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import adapteval
-from adapteval.analyses import AnalysisRow
+from adapteval.analyses import ANALYSES, AnalysisRow
 from adapteval.report import build_document, render, write_report
-from adapteval.report import sections as S
+from adapteval.report.html import KNOWN
 from adapteval.results import Results
 
 pytestmark = pytest.mark.slow
@@ -120,52 +120,52 @@ def contract_rows() -> list[AnalysisRow]:
     return rows
 
 
-def test_section_builders_average_seeds_as_the_contract_reads():
+def test_analysis_digests_average_seeds_as_the_contract_reads():
     rows = contract_rows()
-    by = {name: [r for r in rows if r.name == name] for name in S.BUILDERS}
+    by = {name: [r for r in rows if r.name == name] for name in KNOWN}
 
-    rob = S.robustness(by["robustness"])
+    rob = ANALYSES.get("robustness").digest(by["robustness"])
     assert rob["summary"][0]["clean_accuracy"] == pytest.approx(0.81)
     assert rob["summary"][0]["n_seeds"] == 2
     typos = next(p for p in rob["perturbations"] if p["name"] == "typos")
     assert typos["drop"] == pytest.approx(0.11) and typos["changed_fraction"] == 0.9
     assert rob["examples"][0]["original"] == f"good {EVIL}"
 
-    cal = S.calibration(by["calibration"])
+    cal = ANALYSES.get("calibration").digest(by["calibration"])
     assert cal["summary"][0]["ece"] == pytest.approx(0.05)
     assert cal["summary"][0]["T"] == 1.3 and cal["summary"][0]["ece_after"] == 0.02
     low = cal["diagrams"][0]["bins"][0]  # 10 + 10 items, accuracies 0.5 and 0.52
     assert low["count"] == 20 and low["accuracy"] == pytest.approx(0.51)
 
-    fair = S.fairness(by["fairness"])
+    fair = ANALYSES.get("fairness").digest(by["fairness"])
     assert fair["summary"][0]["largest_gap"] == pytest.approx(0.11)
     assert fair["summary"][0]["largest_gap_ci"] == [0.02, 0.2]
     assert fair["summary"][0]["demographic_parity_difference_ci"] == [0.01, pytest.approx(0.11)]
     assert {g["group"] for g in fair["groups"]} == {EVIL, "b"}
 
-    eec = S.eec(by["eec"])
+    eec = ANALYSES.get("eec").digest(by["eec"])
     gender = next(a for a in eec["attributes"] if a["attribute"] == "gender")
     assert gender["p_value"] == pytest.approx(0.05) and gender["min_p_value"] == 0.04
 
-    attr = S.attribution(by["attribution"])
+    attr = ANALYSES.get("attribution").digest(by["attribution"])
     tokens = attr["examples"][0]["tokens"]
     assert [t["weight"] for t in tokens] == [1.0, 0.5, 0.0]
     assert [t["sign"] for t in tokens] == ["pos", "neg", "zero"]
 
-    tr = S.transfer(by["transfer"])["matrices"][0]
+    tr = ANALYSES.get("transfer").digest(by["transfer"])["matrices"][0]
     assert tr["sources"] == ["yelp"] and tr["targets"] == ["yelp", "spam"]
     assert tr["values"][0] == [pytest.approx(0.81), 0.55]
     assert tr["in_domain"] == [[True, False]]
 
-    comp = S.compression(by["compression"])
+    comp = ANALYSES.get("compression").digest(by["compression"])
     assert comp["curves"][0]["points"][1]["retention"] == pytest.approx(0.96)
-    assert S.cost(by["cost"])["models"][0]["latency_ms_p95"] == 9.5
-    params = S.cost(by["cost"])["models"][0]["params"]
+    assert ANALYSES.get("cost").digest(by["cost"])["models"][0]["latency_ms_p95"] == 9.5
+    params = ANALYSES.get("cost").digest(by["cost"])["models"][0]["params"]
     assert params == 22_700_000 and isinstance(params, int)  # shown as a count: 22,700,000
-    assert S.counterfactual(by["counterfactual"])["summary"][0]["mean_abs_gap"] == \
+    assert ANALYSES.get("counterfactual").digest(by["counterfactual"])["summary"][0]["mean_abs_gap"] == \
         pytest.approx(0.02)
-    for name, build in S.BUILDERS.items():
-        assert build([]) is None, name  # no rows: no section
+    for name in KNOWN:
+        assert ANALYSES.get(name).digest([]) is None, name  # no rows: no section
 
 
 def test_html_shows_every_section_with_its_plots_and_escapes_text(results):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from tests.conftest import CLI, count_rows
 
@@ -46,6 +47,7 @@ def _kill_when(proc: subprocess.Popen, ready, timeout: float = 240) -> None:
     proc.wait()
 
 
+@pytest.mark.slow
 def test_sigkill_during_encoding_and_between_cells_then_resume(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTEVAL_THREADS", "1")  # the in-process reference run below
     killed = tmp_path / "killed"

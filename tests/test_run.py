@@ -13,6 +13,8 @@ from tests.conftest import CLI
 import adapteval
 from adapteval.store import ResultStore
 
+pytestmark = pytest.mark.slow  # one real run, reused by every test here
+
 SUITE = {
     "name": "small",
     "models": ["all-MiniLM-L6-v2"],

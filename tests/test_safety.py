@@ -17,7 +17,8 @@ from tests.conftest import build_tiny_bert
 from adapteval.core.errors import ConfigError, ModelLoadError
 from adapteval.core.paths import inside
 from adapteval.models.hf import HFEncoder
-from adapteval.suite.schema import ModelSpec, load_suite
+from adapteval.suite.schema import load_suite
+from adapteval.suite.specs import ModelSpec
 
 
 class _Payload:

@@ -29,6 +29,7 @@ def _writer(path: str, start: int, stop: int) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_overlapping_cells_lose_and_duplicate_nothing(tmp_path):
     path = str(tmp_path / "results.sqlite")
     ctx = mp.get_context("spawn")
@@ -57,6 +58,7 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
         ResultStore(tmp_path)
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_of_one_suite_share_the_store(tmp_path):
     suite = {"models": ["tfidf"], "baselines": ["majority"],
              "tasks": ["sentiment-amazon", "sentiment-yelp", "sms-spam"],

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import copy_bundled
 
 from adapteval.data.task import load_task
-from adapteval.suite.schema import TaskSpec
+from adapteval.suite.specs import TaskSpec
 
 
 def _csv(tmp_path, labels, name="t.csv"):

@@ -18,7 +18,7 @@ from tests.conftest import CLI, SHARED
 import adapteval
 from adapteval.core.errors import ConfigError
 from adapteval.data.task import load_task
-from adapteval.suite.schema import TaskSpec
+from adapteval.suite.specs import TaskSpec
 
 SENTIMENT = ["sentiment-amazon", "sentiment-imdb", "sentiment-yelp"]
 
@@ -159,6 +159,7 @@ def test_bad_transfer_settings_fail_before_any_work(tmp_path, tasks, analysis, m
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_reports_a_label_mismatch_in_one_line_with_exit_code_2(tmp_path):
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(suite(

@@ -22,7 +22,8 @@ from adapteval.core.errors import (  # noqa: E402
     ModelLoadError,
 )
 from adapteval.results import Results  # noqa: E402
-from adapteval.suite.schema import ModelSpec, StrategySpec, Suite, TaskSpec, load_suite  # noqa: E402
+from adapteval.suite.schema import Suite, load_suite  # noqa: E402
+from adapteval.suite.specs import ModelSpec, StrategySpec, TaskSpec  # noqa: E402
 
 __all__ = [
     "AdaptEvalError", "ConfigError", "DataError", "IncompatibleError", "ModelLoadError",

@@ -1,4 +1,5 @@
-"""The Python API: ``run`` a suite, read ``results`` back from a store."""
+"""The Python API: ``run`` a suite, read ``results`` back from a store, ``check`` and
+``rank``; and the reports of a suite file or a store folder (``write_report``)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from adapteval.core.errors import StoreError
 from adapteval.core.paths import inside
 from adapteval.core.progress import Reporter
-from adapteval.execution.cells import RunSummary, run_plan
+from adapteval.execution.driver import RunSummary, run_plan
+from adapteval.execution.executors import resolve
 from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan, build_plan
 from adapteval.ranking import Ranking, rank_models
-from adapteval.results import Labels, Results
+from adapteval.report import Format, track
+from adapteval.report import write_report as render_report
+from adapteval.results import Results
 from adapteval.store import ResultStore
 from adapteval.suite.schema import Suite, load_suite, suite_from_dict
+from adapteval.summaries.labels import Labels
 from adapteval.verdict import Verdict, check_choice, verdict
 
 
@@ -96,15 +102,11 @@ def run_full(
     executor: dict[str, Any] | None = None,
 ) -> tuple[Results, RunSummary, Ranking | None]:
     """Run a suite; with ``shortlist: k``, rank the candidates first and return the ranking."""
-    from adapteval.execution.executors import resolve
-
     suite = as_suite(suite)
     spec = resolve(suite.executor, executor)  # before the store exists: bad options write nothing
     with _opened(suite, output_dir) as (plan, store, cache):
         results, summary, ranking = _run_opened(plan, store, cache, reporter, spec)
         if tensorboard is not None or mlflow:
-            from adapteval.report import track
-
             track(results, store.path.parent, tensorboard=tensorboard, mlflow=mlflow)
         return results, summary, ranking
 
@@ -136,8 +138,6 @@ def check(
     >>> v = adapteval.check("suite.yaml", model="all-MiniLM-L6-v2")   # doctest: +SKIP
     >>> v.acceptable, v.to_dict()                                      # doctest: +SKIP
     """
-    from adapteval.execution.executors import resolve
-
     suite = as_suite(suite)
     spec = resolve(suite.executor, executor)
     with _opened(suite, output_dir) as (plan, store, cache):
@@ -186,3 +186,32 @@ def results(source: str | Path | Suite) -> Results:
         return Results(store.rows(), analyses=store.analysis_rows())
     finally:
         store.close()
+
+
+def load(source: str | Path) -> tuple[Results, str | None]:
+    """Results of a suite file (its cells) or a store folder, and the suite file if any."""
+    path = Path(source)
+    if not path.exists():
+        raise StoreError("no store or suite here", where=str(source),
+                         fix="pass a store folder (e.g. adapteval-results) or a suite YAML")
+    is_suite = path.suffix in (".yaml", ".yml")
+    return results(path), (str(path.resolve()) if is_suite else None)
+
+
+def store_folder(source: str | Path) -> Path:
+    """The results folder of a suite file or a store path (where mlflow.db goes)."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml"):
+        return as_suite(path).output_path
+    return path if path.is_dir() else path.parent
+
+
+def write_report(source: str | Path | Results, output: str | Path | None = None,
+                 fmt: Format = "html", *, title: str | None = None) -> Path:
+    """Render the report of ``source`` (a suite YAML, a store folder or a ``Results``) to
+    ``output`` (default ``report.<ext>`` in the working folder); returns the path."""
+    if isinstance(source, Results):
+        return render_report(source, output, fmt, title=title)
+    res, suite_file = load(source)
+    return render_report(res, output, fmt, title=title, suite_file=suite_file,
+                         source=str(Path(source).resolve()))

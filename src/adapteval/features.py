@@ -17,7 +17,7 @@ from adapteval.core.progress import Reporter
 from adapteval.core.sqlite import connect, transaction
 
 if TYPE_CHECKING:
-    from adapteval.plan import ModelRef
+    from adapteval.models.ref import ModelRef
 
 EMBEDDINGS_FILE = "embeddings.sqlite"
 ENCODE_CHUNK = 1024

@@ -9,13 +9,16 @@ their differences are paired.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
 
+from adapteval.core.plugin import MODALITIES, Number, Params
 from adapteval.core.registry import Registry
 
 Array = np.ndarray
@@ -30,6 +33,23 @@ class Metric:
     description: str
     compute: Callable[..., float]
     replicates: Callable[..., Array]
+    bounds: tuple[float, float] = (-math.inf, math.inf)  # the closed range of its values
+    Params: ClassVar[type[Params]] = Params  # a metric takes no parameters
+    modalities: ClassVar[frozenset[str]] = frozenset(MODALITIES)  # it reads predictions only
+
+    @property
+    def task_types(self) -> frozenset[str]:
+        return frozenset({"regression"} if self.task == "regression" else {"binary", "multiclass"})
+
+    @property
+    def offers(self) -> dict[str, Number]:
+        """The one number it offers to criteria: itself."""
+        return {self.name: self.number}
+
+    @property
+    def number(self) -> Number:
+        """Its range and direction, as acceptance criteria check them."""
+        return Number(self.bounds[0], self.bounds[1], self.higher_is_better, self.description)
 
     def applies_to(self, task_type: str) -> bool:
         return (self.task == "regression") == (task_type == "regression")
@@ -110,23 +130,51 @@ def _spearman_rep(y, pred, proba, idx):
     return np.divide((a * b).sum(1), denom, out=np.full(len(a), np.nan), where=denom > 0)
 
 
+def _accuracy(y, p, pr, k):
+    return skm.accuracy_score(y, p)
+
+
+def _macro_f1(y, p, pr, k):
+    return skm.f1_score(y, p, average="macro")
+
+
+def _mcc(y, p, pr, k):
+    return skm.matthews_corrcoef(y, p)
+
+
+def _spearman(y, p, pr):
+    return float(stats.spearmanr(y, p).statistic)
+
+
+def _r2(y, p, pr):
+    return skm.r2_score(y, p)
+
+
+def _mse(y, p, pr):
+    return skm.mean_squared_error(y, p)
+
+
+def _mae(y, p, pr):
+    return skm.mean_absolute_error(y, p)
+
+
 for _m in (
     Metric("accuracy", "classification", True, False, "fraction of items predicted correctly",
-           lambda y, p, pr, k: skm.accuracy_score(y, p), _acc_rep),
+           _accuracy, _acc_rep, bounds=(0.0, 1.0)),
     Metric("macro_f1", "classification", True, False, "F1 averaged over classes (unweighted)",
-           lambda y, p, pr, k: skm.f1_score(y, p, average="macro"), _f1_rep),
+           _macro_f1, _f1_rep, bounds=(0.0, 1.0)),
     Metric("mcc", "classification", True, False, "Matthews correlation coefficient",
-           lambda y, p, pr, k: skm.matthews_corrcoef(y, p), _mcc_rep),
+           _mcc, _mcc_rep, bounds=(-1.0, 1.0)),
     Metric("log_loss", "classification", False, True, "cross-entropy of predicted probabilities",
-           _log_loss, _log_loss_rep),
+           _log_loss, _log_loss_rep, bounds=(0.0, math.inf)),
     Metric("spearman", "regression", True, False, "Spearman rank correlation",
-           lambda y, p, pr: float(stats.spearmanr(y, p).statistic), _spearman_rep),
+           _spearman, _spearman_rep, bounds=(-1.0, 1.0)),
     Metric("r2", "regression", True, False, "coefficient of determination",
-           lambda y, p, pr: skm.r2_score(y, p), _r2_rep),
+           _r2, _r2_rep, bounds=(-math.inf, 1.0)),
     Metric("mse", "regression", False, False, "mean squared error",
-           lambda y, p, pr: skm.mean_squared_error(y, p), _mse_rep),
+           _mse, _mse_rep, bounds=(0.0, math.inf)),
     Metric("mae", "regression", False, False, "mean absolute error",
-           lambda y, p, pr: skm.mean_absolute_error(y, p), _mae_rep),
+           _mae, _mae_rep, bounds=(0.0, math.inf)),
 ):
     METRICS.register(_m)
 

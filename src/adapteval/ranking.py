@@ -20,13 +20,15 @@ from scipy import stats
 from adapteval._version import __version__
 from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
-from adapteval.features import EmbeddingCache
-from adapteval.plan import ModelRef, Plan
+from adapteval.features import Embedder, EmbeddingCache, all_texts
+from adapteval.models.kinds import MODEL_KINDS, load_model
+from adapteval.models.ref import ModelRef
+from adapteval.plan import Plan
 from adapteval.results import Results
 from adapteval.store import ResultStore
 from adapteval.strategies import CellContext
 from adapteval.strategies.frozen import frozen_features
-from adapteval.suite.schema import RankSpec
+from adapteval.suite.specs import RankSpec
 from adapteval.transferability import ESTIMATORS, estimate
 
 SVD_COMPONENTS = 256
@@ -42,8 +44,8 @@ def estimators_for(spec: RankSpec, regression: bool) -> list[str]:
 
 
 def rankable(model: ModelRef) -> bool:
-    """Majority class has no features to rank; every other model does."""
-    return model.kind != "majority"
+    """A model whose outputs ignore the text (majority class) has no features to rank."""
+    return not MODEL_KINDS.get(model.kind).constant
 
 
 def _dense(x, seed: int) -> np.ndarray:
@@ -93,9 +95,6 @@ def rank_models(
     With a store, scores already computed for the same model, task data, estimator and
     settings are read back instead of recomputed (a model is loaded only when needed).
     """
-    from adapteval.execution.cells import load_model
-    from adapteval.features import Embedder, all_texts
-
     reporter = reporter or Reporter()
     spec = plan.suite.rank
     seed = plan.suite.seeds[0]

@@ -7,7 +7,6 @@ metric; ``summary()``, ``flexibility()`` and ``customizability()`` aggregate the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -27,27 +26,23 @@ from adapteval.metrics import (
 )
 from adapteval.statistics import (
     Aggregate,
-    flexibility,
     over_seeds,
+    over_tasks,
     paired_difference,
     tie_groups,
 )
 from adapteval.store import CellRow
-from adapteval.suite.schema import BootstrapSpec
+from adapteval.suite.specs import BootstrapSpec
+from adapteval.summaries.ensembles import ensemble_label, ensemble_rows, pairwise_overlap
+from adapteval.summaries.labels import Labels
+from adapteval.summaries.per_model import flexibility_summary
+from adapteval.summaries.transfer import TransferMatrix, transfer_matrices, transfer_summary
+from adapteval.verdict import verdict
 
 if TYPE_CHECKING:
     from adapteval.plan import Plan
-    from adapteval.summaries import TransferMatrix
 
 BASELINE_REFERENCE = "tfidf"
-
-
-@dataclass(frozen=True)
-class Labels:
-    model: str
-    task: str
-    strategy: str
-    seed: int
 
 
 class Results:
@@ -73,16 +68,12 @@ class Results:
         }
         self.ensembles = [list(e) for e in ensembles or []]
         if self.ensembles:  # averaged-probability ensembles become rows like any model's
-            from adapteval.summaries import ensemble_rows
-
             self.labels = dict(self.labels)
             self.rows = rows + ensemble_rows(rows, self.labels, self.ensembles)
         self.requested = metrics
         self.bootstrap = bootstrap or BootstrapSpec()
         self._order = dict(order or {})
         if self.ensembles and "model" in self._order:
-            from adapteval.summaries import ensemble_label
-
             self._order["model"] = [*self._order["model"],
                                     *(ensemble_label(e) for e in self.ensembles)]
         # baseline label -> kind ("majority" | "tfidf"), from fingerprints "<kind>-baseline-v1"
@@ -105,8 +96,6 @@ class Results:
         plan = self.plan
         if plan is None or not plan.criteria:
             return None
-        from adapteval.verdict import verdict
-
         return [
             {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
              "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
@@ -122,27 +111,19 @@ class Results:
     def transfer_matrix(self) -> list[TransferMatrix]:
         """Domain transfer matrices from stored ``transfer`` results: one per model,
         strategy and task group (or domain task), mean over seeds with bootstrap CIs."""
-        from adapteval.summaries import transfer_matrices
-
         return transfer_matrices(self.analysis("transfer"), self.bootstrap)
 
     def transfer_summary(self) -> pd.DataFrame:
         """One row per transfer matrix: in-domain and out-of-domain means, gap, worst pair."""
-        from adapteval.summaries import transfer_summary
-
         return transfer_summary(self.transfer_matrix())
 
     def ensemble_overlap(self) -> pd.DataFrame:
         """Pairwise error overlap (disagreement, double fault, oracle accuracy) per task."""
-        from adapteval.summaries import pairwise_overlap
-
         return pairwise_overlap(self)
 
     def flexibility_summary(self) -> pd.DataFrame:
         """Per model and strategy: P_avg, sigma_P, worst task, out-of-domain gap, retention
         area and cost, each where it was measured."""
-        from adapteval.summaries import flexibility_summary
-
         return flexibility_summary(self)
 
     def metrics_of(self, task_type: str) -> list[Metric]:
@@ -277,7 +258,7 @@ class Results:
                 groups.setdefault((m, s, name), {})[t] = a
         recs = []
         for (m, s, name), per_task in groups.items():
-            f = flexibility(per_task, METRICS.get(name).higher_is_better, self.bootstrap.confidence)
+            f = over_tasks(per_task, METRICS.get(name).higher_is_better, self.bootstrap.confidence)
             recs.append({
                 "model": m, "strategy": s, "metric": name, "P_avg": f.p_avg,
                 "ci_low": f.ci_low, "ci_high": f.ci_high, "sigma_P": f.sigma_p,

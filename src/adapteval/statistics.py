@@ -56,7 +56,10 @@ def paired_difference(a: dict[int, Scored], b: dict[int, Scored], confidence: fl
 
 
 @dataclass(frozen=True)
-class Flexibility:
+class TaskAggregate:
+    """One model and strategy across tasks: the mean score (P_avg) with its CI, the
+    spread over tasks (sigma_P) and the worst task."""
+
     p_avg: float
     ci_low: float
     ci_high: float
@@ -66,13 +69,16 @@ class Flexibility:
     n_tasks: int
 
 
-def flexibility(per_task: dict[str, Aggregate], higher_is_better: bool, confidence: float) -> Flexibility:
+def over_tasks(per_task: dict[str, Aggregate], higher_is_better: bool,
+               confidence: float) -> TaskAggregate:
+    """Aggregate per-task scores: mean (replicates averaged too, for the CI), population
+    std over tasks, and the worst task."""
     names = list(per_task)
     values = np.array([per_task[t].value for t in names])
     reps = np.mean([per_task[t].replicates for t in names], axis=0)
     lo, hi = interval(reps, confidence)
     worst = int(values.argmin() if higher_is_better else values.argmax())
-    return Flexibility(
+    return TaskAggregate(
         float(values.mean()), lo, hi, float(values.std(ddof=0)), names[worst],
         float(values[worst]), len(names),
     )

@@ -11,16 +11,18 @@ A suite lists rules under ``criteria:``, either compact strings::
 
 or mappings with ``metric``, ``op`` (>=, <=, >, <, ==), ``threshold``, ``scope``
 (``every_task`` | ``mean`` | ``worst_task`` | ``task:<name>``), ``statistic`` (``mean`` |
-``ci_low`` | ``ci_high``) and an optional ``strategy``. Rules are resolved against the
-plan before any work, so an unknown metric, a metric whose analysis is not listed or a
-threshold outside the metric's range fails at once.
+``ci_low`` | ``ci_high``) and an optional ``strategy`` (grammar:
+:mod:`adapteval.suite.rules`). Rules are resolved against the plan before any work
+(:mod:`adapteval.plan.criteria`), so an unknown metric, a metric whose analysis is not
+listed or a threshold outside the number's range fails at once; this module measures
+and checks them on stored results.
 
 Where the numbers come from, per model × strategy:
 
 - **cell metrics** (accuracy, macro_f1, ...): the mean over seeds; the CI is the
   percentile bootstrap CI over test items of that mean (replicates averaged over seeds,
   as ``Results.summary``). ``mean`` over tasks averages the replicates too (as P_avg).
-- **analysis numbers** (any ``provides`` name of a listed analysis): the mean over
+- **analysis numbers** (any number a listed analysis ``offers``): the mean over
   seeds; the CI is the analysis' own ``<name>_ci`` (bounds averaged over seeds) when it
   reports one, else a Student-t interval over seeds (2+ seeds), else none (the bounds
   equal the mean and the evidence says so). ``mean`` over tasks averages the bounds,
@@ -40,253 +42,23 @@ failing); ``worst_task`` checks the statistic of the task with the worst mean;
 from __future__ import annotations
 
 import math
-import operator
-import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adapteval.analyses import ANALYSES, Analysis
-from adapteval.analyses.cost import BUSY, busy_note
+from adapteval.analyses.cost import busy_note
 from adapteval.core.errors import ConfigError
 from adapteval.metrics import METRICS, interval
-from adapteval.statistics import flexibility
+from adapteval.plan.criteria import Rule
+from adapteval.statistics import over_tasks
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from adapteval.plan import Plan
     from adapteval.results import Results
-    from adapteval.suite.schema import CriterionSpec
 
-OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
-       "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)}
-STATISTICS = ("mean", "ci_low", "ci_high")
-ACROSS_TASKS = ("P_avg", "sigma_P", "worst")  # one number per model x strategy
-PER_TASK_AGGREGATES = ("seed_std", "failure_rate")  # per task, no CI
 INF = math.inf
 TIMED = ("latency_ms_p50", "latency_ms_p95", "throughput_per_s")  # load-sensitive numbers
-METRIC_BOUNDS = {
-    "accuracy": (0.0, 1.0), "macro_f1": (0.0, 1.0), "mcc": (-1.0, 1.0), "log_loss": (0.0, INF),
-    "spearman": (-1.0, 1.0), "r2": (-INF, 1.0), "mse": (0.0, INF), "mae": (0.0, INF),
-}
-# ranges of numbers named in the analysis contract (an analysis may add ``bounds``)
-KNOWN_BOUNDS = {
-    **dict.fromkeys(("clean_accuracy", "flip_rate", "ece", "mce", "largest_gap",
-                     "demographic_parity_difference", "equalized_odds_difference",
-                     "mean_abs_gap", "max_gap", "counterfactual_gap", "retention_auc",
-                     "max_sparsity_99", "max_sparsity_95", "failure_rate"), (0.0, 1.0)),
-    **dict.fromkeys(("mean_drop", "worst_drop"), (-1.0, 1.0)),
-    "brier": (0.0, 2.0), "nll": (0.0, INF), "sigma_P": (0.0, INF), "seed_std": (0.0, INF),
-    **dict.fromkeys(("params", "disk_mb", "latency_ms_p50", "latency_ms_p95",
-                     "throughput_per_s", "peak_memory_mb"), (0.0, INF)),
-}
-
-_RULE = re.compile(
-    r"^\s*(?P<metric>[A-Za-z_][\w.\-]*)\s*(?P<op>>=|<=|==|>|<)\s*"
-    r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<pct>%)?(?P<rest>.*)$"
-)
-_STATISTIC_WORDS = {
-    "mean": "mean", "ci_low": "ci_low", "lower ci bound": "ci_low", "lower ci": "ci_low",
-    "lower bound": "ci_low", "ci_high": "ci_high", "upper ci bound": "ci_high",
-    "upper ci": "ci_high", "upper bound": "ci_high",
-}
-_SCOPE_WORDS = {
-    "every task": "every_task", "every_task": "every_task", "all tasks": "every_task",
-    "each task": "every_task", "worst task": "worst_task", "the worst task": "worst_task",
-    "worst_task": "worst_task", "average": "mean", "mean": "mean", "the mean": "mean",
-    "mean over tasks": "mean", "average over tasks": "mean",
-}
-RULE_FORM = ("METRIC OP NUMBER[%] [on every task | on worst task | on average | on task NAME] "
-             "[(mean | ci_low | ci_high)] [for STRATEGY]")
-
-
-def parse_rule(text: str) -> dict[str, Any]:
-    """The compact form ``"accuracy >= 0.85 on every task (ci_low) for probe"`` as the
-    mapping form; a ValueError (shown with the rule's place in the suite) otherwise."""
-    m = _RULE.match(text)
-    if m is None:
-        raise ValueError(f"cannot read rule {text!r}; write {RULE_FORM}")
-    rule: dict[str, Any] = {"metric": m["metric"], "op": m["op"],
-                            "threshold": float(m["number"]) / (100 if m["pct"] else 1)}
-    rest = m["rest"].strip()
-    stat = re.search(r"\(([^)]*)\)", rest)
-    if stat:
-        word = " ".join(stat[1].lower().split())
-        if word not in _STATISTIC_WORDS:
-            raise ValueError(f"unknown statistic ({stat[1]}) in rule {text!r}; "
-                             "use (mean), (ci_low) or (ci_high)")
-        rule["statistic"] = _STATISTIC_WORDS[word]
-        rest = (rest[: stat.start()] + rest[stat.end():]).strip()
-    strat = re.search(r"\b(?:for|with)\s+(\S+)\s*$", rest)
-    if strat:
-        rule["strategy"] = strat[1]
-        rest = rest[: strat.start()].strip()
-    if rest:
-        on = re.fullmatch(r"(?:on|over|across)\s+(.+)", rest)
-        if on is None:
-            raise ValueError(f"cannot read {rest!r} in rule {text!r}; write {RULE_FORM}")
-        words = " ".join(on[1].split())
-        task = re.fullmatch(r"(?:task\s+|task:)(\S+)", words)
-        if task:
-            rule["scope"] = f"task:{task[1]}"
-        elif words.lower() in _SCOPE_WORDS:
-            rule["scope"] = _SCOPE_WORDS[words.lower()]
-        else:
-            raise ValueError(f"unknown scope {words!r} in rule {text!r}; use every task, "
-                             "worst task, average or task NAME")
-    return rule
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A criterion resolved against the plan: where its number comes from."""
-
-    metric: str
-    op: str
-    threshold: float
-    scope: str  # every_task | mean | worst_task | task:<name> | all (numbers over all tasks)
-    statistic: str
-    strategy: str | None
-    source: str  # metric | analysis | model_analysis | aggregate
-    analysis: Analysis | None = None
-    qualified: bool = False  # written as ANALYSIS.metric
-
-    @property
-    def text(self) -> str:
-        scope = {"every_task": " on every task", "mean": " on average", "all": "",
-                 "worst_task": " on worst task"}.get(self.scope, f" on task {self.scope[5:]}")
-        stat = "" if self.statistic == "mean" else f" ({self.statistic})"
-        strategy = f" for {self.strategy}" if self.strategy else ""
-        metric = f"{self.analysis.name}.{self.metric}" if self.qualified else self.metric
-        return f"{metric} {self.op} {self.threshold:g}{scope}{stat}{strategy}"
-
-    def passes(self, value: float) -> bool:
-        return OPS[self.op](value, self.threshold)
-
-
-def resolve_criteria(plan: Plan) -> list[Rule]:
-    """Check every criterion against the plan (metrics, analyses, scopes, thresholds);
-    the first problem is a ConfigError naming the rule."""
-    return [_resolve(c, plan, where=f"{plan.suite.source}: criteria[{i}]")
-            for i, c in enumerate(plan.suite.criteria)]
-
-
-def _provider(metric: str, plan: Plan, where: str) -> Analysis | None:
-    """The listed analysis that provides ``metric``; ``NAME.metric`` picks one analysis
-    when several provide the same number (robustness and counterfactual: flip_rate)."""
-    name, _, bare = metric.rpartition(".")
-    listed = [a for a in plan.analyses if bare in type(a).provides and name in ("", a.name)]
-    if len({a.name for a in listed}) > 1:
-        options = " or ".join(f"{a.name}.{bare}" for a in listed)
-        raise ConfigError(
-            f"metric {bare!r} is provided by several listed analyses", where=where,
-            fix=f"name the analysis: {options}",
-        )
-    if listed:
-        return listed[0]
-    owners = [n for n in ANALYSES.names() if bare in ANALYSES.get(n).provides
-              and name in ("", n)]
-    if owners:
-        raise ConfigError(
-            f"metric {bare!r} comes from the {' or '.join(map(repr, owners))} analysis, which "
-            "the suite does not list", where=where, fix=f"add {owners[0]} to analyses:",
-        )
-    return None
-
-
-def _unknown(metric: str, plan: Plan, where: str) -> ConfigError:
-    names = [*METRICS.names(), *ACROSS_TASKS, *PER_TASK_AGGREGATES,
-             *(n for a in plan.analyses for n in type(a).provides)]
-    import difflib
-
-    close = difflib.get_close_matches(metric, names, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return ConfigError(f"unknown metric {metric!r}", where=where,
-                       fix=f"{hint}valid here: {', '.join(dict.fromkeys(names))}")
-
-
-def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
-    metric, suite = spec.metric, plan.suite
-    task_names = [t.name for t in plan.tasks]
-    analysis, bounds = None, None
-    if metric in METRICS:
-        source = "metric"
-        if suite.metrics is not None and metric not in suite.metrics:
-            raise ConfigError(f"metric {metric!r} is not among the suite's metrics", where=where,
-                              fix=f"add {metric} to metrics:")
-        applies = [t.name for t in plan.tasks if METRICS.get(metric).applies_to(t.type)]
-        if not applies:
-            raise ConfigError(f"metric {metric!r} applies to none of the suite's tasks",
-                              where=where, fix="use a metric of the tasks' type")
-        bounds = METRIC_BOUNDS.get(metric)
-    elif metric in ACROSS_TASKS or metric in PER_TASK_AGGREGATES:
-        source = "aggregate"
-        bounds = KNOWN_BOUNDS.get(metric) or _primary_bounds(plan)
-    else:
-        analysis = _provider(metric, plan, where)
-        if analysis is None:
-            raise _unknown(metric, plan, where)
-        source = "model_analysis" if analysis.scope == "model" else "analysis"
-        metric = metric.rpartition(".")[2]  # the number's name inside the analysis' result
-        bounds = {**KNOWN_BOUNDS, **getattr(type(analysis), "bounds", {})}.get(metric)
-
-    across = metric in ACROSS_TASKS or source == "model_analysis"
-    scope = spec.scope
-    if across and scope not in (None, "all"):
-        raise ConfigError(f"{metric} is one number per model and strategy; it has no scope",
-                          where=f"{where}.scope", value=scope, fix="remove the scope")
-    scope = "all" if across else (scope or "every_task")
-    if scope not in ("all", "every_task", "mean", "worst_task") and not scope.startswith("task:"):
-        raise ConfigError("unknown scope", where=f"{where}.scope", value=scope,
-                          fix="use every_task, mean, worst_task or task:<name>")
-    if scope.startswith("task:"):
-        name = scope[5:]
-        if name not in task_names:
-            raise ConfigError(f"unknown task {name!r}", where=f"{where}.scope",
-                              fix=f"use one of: {', '.join(task_names)}")
-        if source == "metric" and not METRICS.get(metric).applies_to(plan.task(name).type):
-            raise ConfigError(f"metric {metric!r} does not apply to {plan.task(name).type} "
-                              f"task {name!r}", where=where, fix="pick a metric of its type")
-        if analysis is not None and analysis.tasks is not None and name not in analysis.tasks:
-            raise ConfigError(f"analysis {analysis.name!r} does not run on task {name!r}",
-                              where=where, fix=f"add {name} to the analysis' tasks")
-    strategies = [s.name for s in plan.strategies]
-    if spec.strategy is not None:
-        if spec.strategy not in strategies:
-            raise ConfigError(f"unknown strategy {spec.strategy!r}", where=f"{where}.strategy",
-                              fix=f"use one of: {', '.join(strategies)}")
-        if analysis is not None and analysis.strategies is not None \
-                and spec.strategy not in analysis.strategies:
-            raise ConfigError(f"analysis {analysis.name!r} does not run on {spec.strategy!r}",
-                              where=where, fix=f"add {spec.strategy} to the analysis' strategies")
-    if metric in PER_TASK_AGGREGATES and spec.statistic != "mean":
-        raise ConfigError(f"{metric} has no confidence interval", where=f"{where}.statistic",
-                          value=spec.statistic, fix="use statistic mean")
-    if metric == "seed_std" and len(suite.seeds) < 2:
-        raise ConfigError("seed_std needs at least two seeds", where=where,
-                          value=suite.seeds, fix="list 2 or more seeds")
-    if metric == "failure_rate" and "majority" not in {m.kind for m in plan.models}:
-        raise ConfigError("failure_rate compares with the majority baseline, which the suite "
-                          "does not run", where=where, fix="add majority to baselines:")
-    if bounds is not None and not bounds[0] <= spec.threshold <= bounds[1]:
-        raise ConfigError(
-            f"threshold outside the range of {metric} [{bounds[0]:g}, {bounds[1]:g}]: the rule "
-            "can never or always pass", where=f"{where}.threshold", value=spec.threshold,
-            fix="use a threshold inside the range (fractions, not percents: 0.85 or 85%)",
-        )
-    return Rule(metric, spec.op, spec.threshold, scope, spec.statistic, spec.strategy, source,
-                analysis, qualified="." in spec.metric)
-
-
-def _primary_bounds(plan: Plan) -> tuple[float, float]:
-    """Range of P_avg / worst: the union of the tasks' primary metrics' ranges."""
-    from adapteval.metrics import metrics_for
-
-    ranges = [METRIC_BOUNDS.get(metrics_for(t.type, plan.suite.metrics)[0].name, (-INF, INF))
-              for t in plan.tasks]
-    return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
 
 # --- measuring -----------------------------------------------------------------------
@@ -390,7 +162,7 @@ class Measurer:
                 groups.setdefault(name, {})[t] = a
         for name, per_task in groups.items():
             higher = METRICS.get(name).higher_is_better
-            f = flexibility(per_task, higher, self.conf)
+            f = over_tasks(per_task, higher, self.conf)
             where = f"all tasks ({name})"
             if rule.metric == "P_avg":
                 out.append(Measure(where, f.p_avg, f.ci_low, f.ci_high, _seeds(per_task)))
@@ -411,7 +183,7 @@ class Measurer:
         if rule.source == "metric":
             per_task = {m.where: self.results.aggregates[(model, m.where, strategy, rule.metric)]
                         for m in measures}
-            f = flexibility(per_task, METRICS.get(rule.metric).higher_is_better, self.conf)
+            f = over_tasks(per_task, METRICS.get(rule.metric).higher_is_better, self.conf)
             return Measure("mean over tasks", f.p_avg, f.ci_low, f.ci_high, _seeds(per_task))
         return Measure(
             "mean over tasks", float(np.mean([m.mean for m in measures])),
@@ -509,7 +281,7 @@ def _check(rule: Rule, measurer: Measurer, model: str, strategy: str) -> Check:
         return Check(**base, value=v, passed=rule.passes(v), where=m.where, evidence=evidence,
                      note=m.note)
     if rule.scope == "worst_task":
-        lower_worse = rule.op in (">=", ">") or (rule.op == "==" and _higher_better(rule))
+        lower_worse = rule.op in (">=", ">") or (rule.op == "==" and rule.higher_is_better)
         m = (min if lower_worse else max)(measures, key=lambda x: x.mean)
         v = m.stat(rule.statistic)
         return Check(**base, value=v, passed=rule.passes(v), where=m.where, evidence=evidence,
@@ -525,14 +297,6 @@ def _check(rule: Rule, measurer: Measurer, model: str, strategy: str) -> Check:
         m = pool[0]
     return Check(**base, value=m.stat(rule.statistic), passed=not failing, where=m.where,
                  evidence=evidence, note=m.note)
-
-
-def _higher_better(rule: Rule) -> bool:
-    if rule.metric in METRICS:
-        return METRICS.get(rule.metric).higher_is_better
-    if rule.analysis is not None:
-        return rule.metric not in type(rule.analysis).lower_is_better
-    return rule.metric not in ("sigma_P", "seed_std", "failure_rate")
 
 
 def candidates_of(plan: Plan) -> list[str]:
@@ -586,29 +350,3 @@ def verdict(results: Results, plan: Plan, *, model: str | None = None,
             out.append(Candidate(m, s, all(c.passed for c in checks), checks, p_avg, higher))
     return Verdict(plan.suite.name, out, model, strategy)
 
-
-def verdict_table(v: Verdict) -> Table:
-    """One line per rule and candidate: measured value, statistic, threshold, pass/fail."""
-    from rich.table import Table
-
-    table = Table(title=f"Acceptance: {v.suite} (measured: the rule's statistic; on: the "
-                  "task it comes from, the one closest to failing for every-task rules)",
-                  title_justify="left")
-    for col, just in (("model", "left"), ("strategy", "left"), ("rule", "left"),
-                      ("measured", "right"), ("on", "left"), ("result", "left")):
-        table.add_column(col, justify=just, no_wrap=col in ("model", "strategy", "result"))
-    for i, c in enumerate(v.candidates):
-        if i:
-            table.add_section()
-        for j, ch in enumerate(c.checks):
-            value = "n/a" if ch.value is None else f"{ch.value:.4g}"
-            shown = ch.note if ch.statistic != "mean" or ch.value is None else (
-                ch.note.split("; ", 1)[1] if BUSY in ch.note else "")
-            on = " ".join(x for x in (ch.where, f"[dim]({shown})[/]" if shown else "") if x)
-            table.add_row(
-                c.model if j == 0 else "", c.strategy if j == 0 else "", ch.rule, value, on,
-                "[green]pass[/]" if ch.passed else "[red]FAIL[/]",
-            )
-        mark = "[bold green]ACCEPTABLE[/]" if c.acceptable else "[bold red]NOT ACCEPTABLE[/]"
-        table.add_row("", "", mark, "", "", "")
-    return table

@@ -1,6 +1,6 @@
-"""The counterfactual swap probe and the EEC probe catch a predictor that favours men
+"""The counterfactual (gender swap) and EEC analyses catch a predictor that favours men
 and clear one that ignores gender and names. The predictors are plugged in as a
-registered strategy, so the probes run, are stored and are read back as in any suite."""
+registered strategy, so the analyses run, are stored and are read back as in any suite."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def results(domains_csv, shared, tmp_path_factory):
     return {(a.name, a.task, a.strategy): a.result for a in res.analyses}
 
 
-def test_swap_probe_catches_the_biased_predictor_and_clears_the_fair_one(results):
+def test_gender_swap_catches_the_biased_predictor_and_clears_the_fair_one(results):
     biased = results[("counterfactual", "reviews", "test-biased")]
     fair = results[("counterfactual", "reviews", "test-fair")]
     assert biased["n_pairs"] == fair["n_pairs"] >= 5  # real reviews with he/she, wife, ...

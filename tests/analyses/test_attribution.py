@@ -47,6 +47,7 @@ def top_word(example):
     return example["tokens"][int(np.argmax(example["scores"]))]
 
 
+@pytest.mark.slow
 def test_occlusion_finds_the_planted_keyword_and_beats_random(keyword_task, tmp_path):
     res = run(keyword_task, tmp_path, ["tfidf", "majority"], ["probe"], n_items=60,
               n_examples=20)
@@ -74,10 +75,10 @@ def test_integrated_gradients_on_a_finetuned_transformer(keyword_task, tiny_bert
     import torch
 
     from adapteval.analyses import ANALYSES, AnalysisContext
-    from adapteval.execution.cells import load_model
+    from adapteval.models.kinds import load_model
     from adapteval.plan import build_plan
     from adapteval.strategies import CellContext
-    from adapteval.suite.schema import AnalysisSpec
+    from adapteval.suite.specs import AnalysisSpec
 
     plan = build_plan(adapteval.api.as_suite({
         "models": [str(tiny_bert)], "baselines": [],

@@ -17,7 +17,7 @@ from adapteval.models.compress import (
     state_dict_bytes,
 )
 from adapteval.models.hf import HFEncoder
-from adapteval.suite.schema import ModelSpec
+from adapteval.suite.specs import ModelSpec
 
 TEXTS = ["a wonderful, warm film", "the worst service I have ever had", "ok", "fine food"] * 3
 
@@ -193,8 +193,9 @@ def test_fairness_along_the_curve_starts_at_the_cells_own_fairness(domains_csv, 
     analyses of the same cell (which are checked against fairlearn elsewhere)."""
     from rich.console import Console
 
+    from adapteval.analyses.compression import Compression
     from adapteval.report import write_report
-    from adapteval.terminal import compression_table
+    from adapteval.terminal import tables
 
     res = adapteval.run({
         "name": "compression-fairness", "models": ["all-MiniLM-L6-v2"],
@@ -218,7 +219,8 @@ def test_fairness_along_the_curve_starts_at_the_cells_own_fairness(domains_csv, 
     assert all(0.0 <= lv["counterfactual_flip_rate"] <= 1.0 for lv in levels)
 
     console = Console(width=220, record=True)
-    console.print(compression_table(res))
+    for t in tables(Compression.sections(res.analysis("compression"), res)):
+        console.print(t)
     text = console.export_text()
     assert "swap flips" in text and "group gap" in text and "magnitude 70%" in text
     html = write_report(res, tmp_path / "report.html").read_text()

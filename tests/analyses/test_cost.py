@@ -95,6 +95,7 @@ def test_compression_levels_carry_their_cost(tiny_bert, tmp_path):
     assert int8["disk_mb"] < full["disk_mb"]
 
 
+@pytest.mark.slow
 def test_cost_is_timed_again_on_other_texts_and_reused_on_the_same(tmp_path):
     """Latency depends on the texts: a suite whose model first meets other data times it
     again; one that meets the same data first reads the stored numbers."""

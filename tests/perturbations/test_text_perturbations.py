@@ -71,13 +71,13 @@ def test_perturbation_name_is_part_of_the_seed() -> None:
     text = " ".join([TYPICAL] * 4)
     a = perturb_texts([text], "random_case", seed=0)[0]
     register_perturbation(
-        "test_probes_case_copy",
+        "test_perturbations_case_copy",
         get_perturbation("random_case").fn,
         "same function, other name",
         default_rate=0.1,
         replace=True,
     )
-    assert perturb_texts([text], "test_probes_case_copy", seed=0)[0] != a
+    assert perturb_texts([text], "test_perturbations_case_copy", seed=0)[0] != a
 
 
 # -- every built-in --------------------------------------------------------------------
@@ -211,24 +211,24 @@ def test_user_registration() -> None:
     def reverse(text: str, rng: np.random.Generator) -> str:
         return text[::-1]
 
-    p = register_perturbation("test_probes_reverse", reverse, "reverse the text")
-    assert p.name == "test_probes_reverse" and not p.takes_rate
-    assert "test_probes_reverse" in list_perturbations()
-    assert perturb_texts(["abc", ""], "test_probes_reverse", seed=0) == ["cba", ""]
+    p = register_perturbation("test_perturbations_reverse", reverse, "reverse the text")
+    assert p.name == "test_perturbations_reverse" and not p.takes_rate
+    assert "test_perturbations_reverse" in list_perturbations()
+    assert perturb_texts(["abc", ""], "test_perturbations_reverse", seed=0) == ["cba", ""]
     with pytest.raises(ConfigError, match="already registered"):
-        register_perturbation("test_probes_reverse", reverse, "again")
+        register_perturbation("test_perturbations_reverse", reverse, "again")
     with pytest.raises(ConfigError, match="takes no rate"):
-        perturb_texts(["abc"], "test_probes_reverse", seed=0, rate=0.5)
+        perturb_texts(["abc"], "test_perturbations_reverse", seed=0, rate=0.5)
 
     def shout(text: str, rng: np.random.Generator, rate: float = 1.0) -> str:
         return text.upper() if rng.random() < rate else text
 
     register_perturbation(
-        "test_probes_reverse", shout, "maybe shout", default_rate=1.0, replace=True
+        "test_perturbations_reverse", shout, "maybe shout", default_rate=1.0, replace=True
     )
-    assert get_perturbation("test_probes_reverse").description == "maybe shout"
-    assert perturb_texts(["abc"], "test_probes_reverse", seed=0) == ["ABC"]
-    assert perturb_texts(["abc"], "test_probes_reverse", seed=0, rate=0.0) == ["abc"]
+    assert get_perturbation("test_perturbations_reverse").description == "maybe shout"
+    assert perturb_texts(["abc"], "test_perturbations_reverse", seed=0) == ["ABC"]
+    assert perturb_texts(["abc"], "test_perturbations_reverse", seed=0, rate=0.0) == ["abc"]
 
 
 def test_unknown_name_lists_available_perturbations() -> None:
@@ -264,9 +264,9 @@ def test_bad_texts_and_registrations() -> None:
     with pytest.raises(DataError, match=re.escape("texts[1]")):
         perturb_texts(["ok", 3], "typos", seed=0)  # type: ignore[list-item]
     with pytest.raises(ConfigError, match="callable"):
-        register_perturbation("test_probes_bad", "not a function", "x")  # type: ignore[arg-type]
+        register_perturbation("test_perturbations_bad", "not a function", "x")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="rate"):
-        register_perturbation("test_probes_bad", str.upper, "x", default_rate=2.0)
-    register_perturbation("test_probes_none", lambda text, rng: None, "returns None")  # type: ignore[arg-type, return-value]
+        register_perturbation("test_perturbations_bad", str.upper, "x", default_rate=2.0)
+    register_perturbation("test_perturbations_none", lambda text, rng: None, "returns None")  # type: ignore[arg-type, return-value]
     with pytest.raises(ConfigError, match="not str"):
-        perturb_texts(["x"], "test_probes_none", seed=0)
+        perturb_texts(["x"], "test_perturbations_none", seed=0)

@@ -119,7 +119,7 @@ def test_gbc_equals_pairwise_bhattacharyya_sum() -> None:
     assert gbc(f, y) == pytest.approx(gbc(f, y, pca_components=None), rel=1e-10)
 
 
-def test_linear_probe_reaches_high_accuracy_on_separable_classes() -> None:
+def test_linear_cv_reaches_high_accuracy_on_separable_classes() -> None:
     f, y = blobs(200, 5, 2, seed=7, sep=6.0)
     assert linear_cv_score(f, y) > 0.95
     assert 0.0 <= linear_cv_score(f, y, folds=3, seed=1) <= 1.0

@@ -25,9 +25,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params, Predictor
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.strategy import Predictor
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import TEXT, TEXT_PAIR, Number, Params
 
 WORD = re.compile(r"\S+")
 
@@ -81,14 +83,13 @@ class Attribution(Analysis):
         "and their ERASER faithfulness against random words"
     )
     Params = AttributionParams
-    provides = (
-        "comprehensiveness", "sufficiency", "random_comprehensiveness", "random_sufficiency",
-        "faithfulness_margin",
-    )
-    lower_is_better = ("sufficiency", "random_sufficiency")
-    bounds = {"comprehensiveness": (-1.0, 1.0), "sufficiency": (-1.0, 1.0),
-              "random_comprehensiveness": (-1.0, 1.0), "random_sufficiency": (-1.0, 1.0),
-              "faithfulness_margin": (-2.0, 2.0)}
+    modalities = frozenset({TEXT, TEXT_PAIR})  # words of the first text; a pair's second stays
+    task_types = CLASSIFICATION
+    offers = {"comprehensiveness": Number(-1.0, 1.0),
+              "sufficiency": Number(-1.0, 1.0, higher_is_better=False),
+              "random_comprehensiveness": Number(-1.0, 1.0),
+              "random_sufficiency": Number(-1.0, 1.0, higher_is_better=False),
+              "faithfulness_margin": Number(-2.0, 2.0)}
 
     def applies(self, cell: Any) -> str | None:
         if cell.task.is_regression:
@@ -148,6 +149,22 @@ class Attribution(Analysis):
         ]
         return {"method": method, "n_items": len(idx), "fractions": list(p.fractions),
                 **faith, **extra, "examples": examples}
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: faithfulness numbers and a few highlighted examples."""
+        fields = ("comprehensiveness", "sufficiency", "random_comprehensiveness",
+                  "random_sufficiency", "faithfulness_margin")
+        summary = dg.averaged(rows, fields)
+        if not summary:
+            return None
+        for rec, rs in zip(summary, dg.grouped(rows, ("model", "strategy", "task")).values(), strict=True):
+            rec["method"] = rs[0].result.get("method")
+        shown = [{"model": e["model"], "strategy": e["strategy"], "task": e["task"],
+                  "label": e.get("label"), "pred": e.get("pred"),
+                  "tokens": highlighted(e.get("tokens") or [], e.get("scores") or [])}
+                 for e in dg.examples(rows)]
+        return {"summary": summary, "examples": shown}
 
 
 def occlusion(
@@ -300,3 +317,14 @@ def bootstrap_mean_ci(
     res = bootstrap((values,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
                     method="percentile", rng=rng)
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def highlighted(tokens: list[Any], scores: list[Any]) -> list[dict[str, Any]]:
+    """Tokens with a display weight in [0, 1] (|score| over the example's largest |score|)
+    and the sign of their contribution."""
+    vals = np.array([float(s) if isinstance(s, int | float) else 0.0 for s in scores])
+    top = float(np.abs(vals).max()) if len(vals) else 0.0
+    return [{"text": str(t), "score": float(v),
+             "weight": round(abs(float(v)) / top, 3) if top > 0 else 0.0,
+             "sign": "pos" if v > 0 else "neg" if v < 0 else "zero"}
+            for t, v in zip(tokens, vals, strict=False)]

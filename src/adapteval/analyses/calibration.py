@@ -37,9 +37,10 @@ from adapteval.calibration.reliability import (
     reliability_diagram,
 )
 from adapteval.calibration.temperature import apply_temperature, fit_temperature, proba_to_logits
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import NONNEGATIVE_LOWER, UNIT_LOWER, Number, Params
 
 
 class CalibrationParams(Params):
@@ -102,8 +103,9 @@ class Calibration(Analysis):
     name = "calibration"
     description = "ECE, MCE, Brier, NLL, reliability bins; optional temperature scaling"
     Params = CalibrationParams
-    provides = ("ece", "mce", "brier", "nll")
-    lower_is_better = ("ece", "mce", "brier", "nll")
+    task_types = CLASSIFICATION
+    offers = {"ece": UNIT_LOWER, "mce": UNIT_LOWER,
+              "brier": Number(0.0, 2.0, higher_is_better=False), "nll": NONNEGATIVE_LOWER}
     params: CalibrationParams
     _validation_tasks: frozenset[str] = frozenset()
 
@@ -163,3 +165,38 @@ class Calibration(Analysis):
         metrics = calibration_metrics(y, after, p.n_bins, p.strategy)
         return {**fitted, **{k: metrics[k] for k in ("ece", "mce", "brier", "nll")},
                 "bins": metrics["bins"]}
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: headline numbers (with the fitted temperature) and the pooled reliability bins."""
+        summary = dg.averaged(rows, ("ece", "mce", "brier", "nll", "n_bins"))
+        if not summary:
+            return None
+        diagrams = []
+        for rec, ((model, strategy, task), rs) in zip(
+            summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
+        ):
+            temps = [r.result.get("temperature") for r in rs if r.result.get("temperature")]
+            if temps:
+                rec["T"] = dg.mean(t.get("T") for t in temps)
+                rec["ece_after"] = dg.mean(t.get("ece") for t in temps)
+            diagrams.append({"model": model, "strategy": strategy, "task": task,
+                             "bins": pooled_bins([r.result for r in rs])})
+        return {"summary": summary, "diagrams": diagrams}
+
+
+def pooled_bins(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reliability bins of several seeds merged: count-weighted confidence and accuracy
+    per bin (bins with the same edges)."""
+    acc: dict[tuple[float, float], list[float]] = {}
+    for res in results:
+        for b in res.get("bins") or []:
+            n = b.get("count") or 0
+            if not n or b.get("confidence") is None or b.get("accuracy") is None:
+                continue
+            s = acc.setdefault((b["lo"], b["hi"]), [0.0, 0.0, 0.0])
+            s[0] += n
+            s[1] += n * b["confidence"]
+            s[2] += n * b["accuracy"]
+    return [{"lo": lo, "hi": hi, "count": int(n), "confidence": c / n, "accuracy": a / n}
+            for (lo, hi), (n, c, a) in sorted(acc.items())]

@@ -17,7 +17,7 @@ primary metric (key ``accuracy`` whatever the metric; ``metric`` names it) and
 ``retention`` = score / uncompressed score (inverted for lower-is-better metrics). The
 uncompressed level is the cell itself, so its retention is exactly 1. With
 ``robustness: true`` each level also reports accuracy and flip rate under a few text
-perturbations (classification tasks); with ``fairness: true`` the counterfactual probe's
+perturbations (classification tasks); with ``fairness: true`` the counterfactual analysis's
 flip rate and probability gap when gendered words and names are swapped
 (``counterfactual_flip_rate``, ``counterfactual_abs_gap``) and, when the task has a
 ``group`` column, fairlearn's per-group numbers (``largest_gap``,
@@ -43,11 +43,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, field_validator
 
+from adapteval.analyses.compression_view import ALONG, curve_digest, curve_section
+from adapteval.analyses.cost import MB, CostParams, memory_mb, sample_texts, timings
+from adapteval.analyses.counterfactual import gender_swap_effect
+from adapteval.analyses.fairness import fairlearn_point
+from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
-from adapteval.contracts.strategy import CellContext, Params, Predictions, Predictor
+from adapteval.contracts.section import Section
+from adapteval.contracts.strategy import CellContext, Predictions, Predictor
 from adapteval.core.errors import ConfigError
+from adapteval.core.keys import content_key, text_hash
+from adapteval.core.plugin import UNIT, Number, Params
+from adapteval.features import Embedder
 from adapteval.metrics import Metric, metrics_for
-from adapteval.models.compress import Level, compressed, linear_sparsity
+from adapteval.models.compress import (
+    Level,
+    compressed,
+    linear_sparsity,
+    parameter_counts,
+    state_dict_bytes,
+)
+from adapteval.models.kinds import MODEL_KINDS
+from adapteval.perturbations.registry import list_perturbations, perturb_texts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,11 +72,6 @@ if TYPE_CHECKING:
     from adapteval.plan import Cell, Plan
 
 THRESHOLDS = (0.99, 0.95)
-# acceptability numbers a level may carry (robustness: true / fairness: true), with the
-# short labels tables and the report show them under
-ALONG = {"flip_rate": "perturbed flips", "counterfactual_flip_rate": "swap flips",
-         "counterfactual_abs_gap": "swap gap", "largest_gap": "group gap",
-         "demographic_parity_difference": "DP diff.", "equalized_odds_difference": "EO diff."}
 
 
 class CompressionParams(Params):
@@ -92,8 +104,6 @@ class CompressionParams(Params):
     @field_validator("perturbations")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        from adapteval.perturbations.registry import list_perturbations
-
         unknown = [v for v in value if v not in list_perturbations()]
         if unknown:
             raise ValueError(f"unknown perturbation {unknown[0]!r}; use "
@@ -136,9 +146,6 @@ def level_embedder(
 ) -> tuple[Callable, dict[str, int]]:
     """An embedder for the compressed encoder, and how many of the cell's texts it already
     had embeddings for; cached on disk when the run has a cache (the executor's Embedder)."""
-    from adapteval.core.keys import content_key, text_hash
-    from adapteval.features import Embedder
-
     texts = cell_texts(ctx)
     if not isinstance(ctx.embed, Embedder):
         return (lambda batch: encoder.encode(batch)), {"texts": len(texts), "reused_embeddings": 0}
@@ -192,8 +199,6 @@ def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Pred
 
 def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) -> dict[str, Any]:
     """Accuracy and flip rate (share of test predictions that change) per perturbation."""
-    from adapteval.perturbations.registry import perturb_texts
-
     test = ctx.split.test
     clean = predictor.predict(test.texts, test.pairs)
     out = []
@@ -207,14 +212,11 @@ def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) 
 
 def fairness_at(predictor: Predictor, preds: Predictions, ctx: AnalysisContext
                 ) -> dict[str, Any]:
-    """The gender-swap probe on the whole test split and, when the task has a group
+    """The gender-swap effect on the whole test split and, when the task has a group
     column with 2+ groups, the group metrics of the level's predictions (fairlearn,
     averaged over experiments as the fairness analysis does)."""
-    from adapteval.analyses.counterfactual import swap_probe
-    from adapteval.analyses.fairness import fairlearn_point
-
     test, cell = ctx.split.test, ctx.cell
-    swap = swap_probe(predictor, cell, test, np.arange(len(test.texts)), cell.seed)
+    swap = gender_swap_effect(predictor, cell, test, np.arange(len(test.texts)), cell.seed)
     out: dict[str, Any] = {"counterfactual_flip_rate": swap["flip_rate"],
                            "counterfactual_abs_gap": swap["mean_abs_gap"],
                            "counterfactual_pairs": swap["n_pairs"]}
@@ -231,9 +233,6 @@ def fairness_at(predictor: Predictor, preds: Predictions, ctx: AnalysisContext
 def level_cost(ctx: AnalysisContext, module: Any) -> dict[str, Any]:
     """The cost analysis's numbers for one level, but peak memory (``add_memory``); disk
     size is the level's saved state dict."""
-    from adapteval.analyses.cost import MB, CostParams, sample_texts, timings
-    from adapteval.models.compress import parameter_counts, state_dict_bytes
-
     p = CostParams()
     encoder = copy.copy(ctx.model)
     encoder.model = module
@@ -248,8 +247,6 @@ def add_memory(ctx: AnalysisContext, levels: list[dict[str, Any]]) -> None:
     """Peak memory of every level, in one measuring subprocess. It rebuilds each level
     from the pretrained weights: same shapes and dtypes as the cell's compressed model, so
     the same memory, without writing fine-tuned weights anywhere."""
-    from adapteval.analyses.cost import CostParams, memory_mb, sample_texts
-
     p = CostParams()
     texts = sample_texts(ctx.split.test.texts, p.n_texts)
     configs = [{"method": lv["method"], "amount": lv["amount"]} for lv in levels]
@@ -285,10 +282,11 @@ class Compression(Analysis):
     name = "compression"
     description = "retention under magnitude pruning, dropped layers and int8 quantization"
     Params = CompressionParams
-    provides = ("retention_auc", "max_sparsity_99", "max_sparsity_95", "int8_retention")
+    offers = {**dict.fromkeys(("retention_auc", "max_sparsity_99", "max_sparsity_95"), UNIT),
+              "int8_retention": Number()}
 
     def applies(self, cell: Cell) -> str | None:
-        if cell.model.kind != "hf":
+        if not MODEL_KINDS.get(cell.model.kind).torch_weights:
             return (f"compression needs a Hugging Face (torch) encoder; {cell.model.label!r} "
                     f"is {cell.model.kind}")
         return None
@@ -298,7 +296,7 @@ class Compression(Analysis):
         if not p.drop_layers:
             return
         for ref in plan.models:
-            if ref.kind != "hf" or ref.folder is None:
+            if not MODEL_KINDS.get(ref.kind).torch_weights or ref.folder is None:
                 continue
             n = json.loads((ref.folder / "config.json").read_text()).get("num_hidden_layers")
             if isinstance(n, int) and max(p.drop_layers) >= n:
@@ -364,3 +362,14 @@ class Compression(Analysis):
             return frame
         keys = ["model", "strategy", "task", "level"]
         return frame.groupby(keys, sort=False).mean(numeric_only=True).reset_index()
+
+    @classmethod
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """The headline numbers, then the retention curve: one line per level."""
+        out = super().sections(rows, results)
+        return [*out, curve_section(cls.curve(rows))] if out else out
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: headline numbers, retention curves and the numbers along them."""
+        return curve_digest(rows)

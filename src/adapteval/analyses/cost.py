@@ -24,6 +24,7 @@ The majority baseline has nothing to measure. Adaptation wall time is stored per
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -35,16 +36,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
+from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
-from adapteval.contracts.strategy import Params
+from adapteval.contracts.section import Cell as Shown
+from adapteval.contracts.section import Section, SectionTable, columns
+from adapteval.core.plugin import NONNEGATIVE_LOWER, Number, Params
+from adapteval.models.kinds import MODEL_KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from adapteval.plan import Cell, ModelRef
+    from adapteval.models.ref import ModelRef
+    from adapteval.plan import Cell
     from adapteval.results import Results
 
-MEASURED = ("hf", "onnx", "tfidf")
 MB = 1024 * 1024
 BUSY = "timed while busy"  # how a stored timing taken on a loaded machine is flagged
 
@@ -113,20 +118,6 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / MB
 
 
-def onnx_params(path: Path) -> tuple[int, int]:
-    """(total, non-zero) numbers in an ONNX graph's initializers."""
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load(str(path)).graph
-    total = nonzero = 0
-    for init in graph.initializer:
-        arr = numpy_helper.to_array(init)
-        total += arr.size
-        nonzero += int(np.count_nonzero(arr))
-    return total, nonzero
-
-
 def memory_mb(
     ref: ModelRef, texts: list[str], batch_size: int, *,
     levels: list[dict[str, Any] | None] | None = None, fit_texts: list[str] | None = None,
@@ -159,42 +150,30 @@ class Cost(Analysis):
     Params = CostParams
     scope = "model"
     needs_predictor = False
-    provides = ("params", "params_nonzero", "disk_mb", "latency_ms_p50", "latency_ms_p95",
-                "throughput_per_s", "peak_memory_mb")
-    lower_is_better = ("params", "params_nonzero", "disk_mb", "latency_ms_p50",
-                       "latency_ms_p95", "peak_memory_mb")
+    offers = {**dict.fromkeys(("params", "params_nonzero", "disk_mb", "latency_ms_p50",
+                               "latency_ms_p95"), NONNEGATIVE_LOWER),
+              "throughput_per_s": Number(0.0, math.inf),
+              "peak_memory_mb": NONNEGATIVE_LOWER}
 
     def applies(self, cell: Cell) -> str | None:
-        if cell.model.kind not in MEASURED:
+        if MODEL_KINDS.get(cell.model.kind).constant:
             return f"cost is not measured for {cell.model.kind} models (constant predictions)"
         return None
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
         p: CostParams = self.params  # type: ignore[assignment]
         ref, model = ctx.cell.model, ctx.model
+        kind = MODEL_KINDS.get(ref.kind)
         texts = sample_texts(ctx.split.test.texts, p.n_texts)
-        fit_texts = None
-        if ref.kind == "tfidf":
-            fit_texts = list(ctx.split.train.texts)
-            vec = model.vectorizer(fit_texts)
-            encode: Callable[[list[str]], Any] = vec.transform
-            total = nonzero = len(vec.vocabulary_)
-            disk = None
-        else:
-            def encode(batch: list[str]) -> Any:
-                return model.encode(batch, batch_size=len(batch))
-
-            if ref.kind == "onnx":
-                total, nonzero = onnx_params(ref.folder)
-            else:
-                from adapteval.models.compress import parameter_counts
-
-                total, nonzero = parameter_counts(model.model)
-            disk = folder_mb(ref.folder)
+        fit_texts = list(ctx.split.train.texts) if kind.fits_on_train else None
+        runtime = kind.runtime(ref, model, fit_texts)
+        total, nonzero = runtime.count()
+        path = kind.weight_path(ref)
+        disk = folder_mb(path) if path is not None else None
         ctx.step("cost: timing", 0, 1)
         out: dict[str, Any] = {"kind": ref.kind, "params": total, "params_nonzero": nonzero,
-                               "disk_mb": disk, **timings(encode, texts, p),
-                               "threads": current_threads(ref.kind)}
+                               "disk_mb": disk, **timings(runtime.encode, texts, p),
+                               "threads": kind.threads()}
         if p.memory:
             ctx.step("cost: memory", 0, 1)
             out.update(memory_mb(ref, texts, p.batch_size, fit_texts=fit_texts)[0])
@@ -207,18 +186,36 @@ class Cost(Analysis):
 
         return pd.DataFrame([{"model": r.model, **cls.scalars(r.result)} for r in rows])
 
+    @classmethod
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Measured cost per model next to the adaptation wall time of its cells."""
+        table = SectionTable(
+            columns(*(c for c, _ in COST_COLUMNS), left=("model", "strategy")),
+            caption="Cost per model (latency at batch 1, throughput at batch 32, peak memory "
+            "= RSS rise while encoding) and adaptation wall time per cell")
+        for r in cost_table(results).to_dict("records"):
+            table.add(*[str(r[k]) if fmt is None else Shown.of(r.get(k), fmt)
+                        for k, (_, fmt) in zip(COST_KEYS, COST_COLUMNS, strict=True)])
+        return [Section(cls.name, title="Cost", intro=cls.description, tables=[table])]
 
-def current_threads(kind: str) -> int | None:
-    """Threads the timed encoder used (TF-IDF transforms run on one)."""
-    if kind == "hf":
-        import torch
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: the measured cost per model."""
+        fields = ("params", "disk_mb", "latency_ms_p50", "latency_ms_p95", "throughput_per_s",
+                  "peak_memory_mb")
+        table = [{"model": model, **{f: dg.mean(r.result.get(f) for r in rs) for f in fields}}
+                 for (model,), rs in dg.grouped(rows, ("model",)).items()]
+        for rec in table:  # a count of weights reads as one
+            if isinstance(rec["params"], float) and rec["params"].is_integer():
+                rec["params"] = int(rec["params"])
+        return {"models": table} if table else None
 
-        return torch.get_num_threads()
-    if kind == "tfidf":
-        return 1
-    from adapteval.core.env import threads
 
-    return threads() or os.cpu_count()
+COST_COLUMNS = (("model", None), ("strategy", None), ("params", ",.0f"), ("disk MB", ".1f"),
+                ("p50 ms", ".2f"), ("p95 ms", ".2f"), ("texts/s", ".1f"), ("peak MB", ".1f"),
+                ("adapt s/cell", ".2f"), ("cells", "d"))
+COST_KEYS = ("model", "strategy", "params", "disk_mb", "latency_ms_p50", "latency_ms_p95",
+             "throughput_per_s", "peak_memory_mb", "adapt_s_mean", "cells")
 
 
 def cost_table(results: Results) -> pd.DataFrame:

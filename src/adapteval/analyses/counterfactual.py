@@ -1,12 +1,12 @@
-"""Counterfactual swap probe: does the prediction change when only gender changes?
+"""Counterfactual gender swap: does the prediction change when only gender changes?
 
 Every test text (and pair text) gets a counterfactual twin in which each gendered word
 and gendered first name is swapped for its counterpart (he/she, his/her, man/woman,
 John/Mary, ...; see :func:`adapteval.perturbations.edits.swap_gender`). Texts the swap does not
-change say nothing about the model and are left out; on the others the probe reports
+change say nothing about the model and are left out; on the others the analysis reports
 how often the predicted class flips and how far the probability of the originally
 predicted class moves. Works for any classification task; sentiment tasks have a
-dedicated, template-controlled probe in :mod:`adapteval.analyses.eec`.
+dedicated, template-controlled analysis in :mod:`adapteval.analyses.eec`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 from pydantic import Field
 
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.core.plugin import TEXT, TEXT_PAIR, UNIT_LOWER, Params
 from adapteval.perturbations.registry import get_perturbation, perturbation_rng
 
 if TYPE_CHECKING:
@@ -39,22 +40,29 @@ class Counterfactual(Analysis):
     name = "counterfactual"
     description = "flip rate and probability gap when gendered words and names are swapped"
     Params = CounterfactualParams
-    provides = ("flip_rate", "mean_abs_gap", "max_gap")
-    lower_is_better = provides
+    modalities = frozenset({TEXT, TEXT_PAIR})  # both texts of a pair are swapped
+    task_types = CLASSIFICATION
+    offers = dict.fromkeys(("flip_rate", "mean_abs_gap", "max_gap"), UNIT_LOWER)
     params: CounterfactualParams
 
     def applies(self, cell: Any) -> str | None:
-        return classification_only(cell, "the counterfactual probe")
+        return classification_only(cell, "the counterfactual analysis")
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
         assert ctx.predictor is not None
         test, seed = ctx.split.test, ctx.cell.seed
         idx = chosen_items(test, self.params.max_items, seed, self.name)
-        return swap_probe(ctx.predictor, ctx.cell, test, idx, seed, self.params.n_examples,
+        return gender_swap_effect(ctx.predictor, ctx.cell, test, idx, seed, self.params.n_examples,
                           step=ctx.step)
 
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: headline numbers and a few swapped examples."""
+        summary = dg.averaged(rows, ("flip_rate", "mean_abs_gap", "max_gap", "n_pairs"))
+        return {"summary": summary, "examples": dg.examples(rows)} if summary else None
 
-def swap_probe(
+
+def gender_swap_effect(
     predictor: Predictor, cell: Any, test: View, idx: np.ndarray, seed: int,
     n_examples: int = 0, step: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:

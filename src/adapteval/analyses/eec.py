@@ -27,9 +27,10 @@ import pandas as pd
 from pydantic import Field
 
 from adapteval.analyses._common import classification_only
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
 from adapteval.core.errors import ConfigError, DataError
+from adapteval.core.plugin import TEXT, UNIT_LOWER, Params
 
 COLUMNS = ("Sentence", "Template", "Person", "Gender", "Race", "Emotion word")
 POSITIVE_NAMES = ("1", "positive", "pos")
@@ -42,7 +43,9 @@ ATTRIBUTES = {
 
 class EECParams(Params):
     path: str = Field(
-        min_length=1, description="Equity-Evaluation-Corpus.csv, relative to the suite's folder"
+        default="Equity-Evaluation-Corpus.csv", min_length=1,
+        description="the corpus file (its published name by default), relative to the "
+        "suite's folder",
     )
     positive_label: str | None = Field(
         default=None, description="the positive class; default: a class named 1/positive/pos"
@@ -118,8 +121,9 @@ class EEC(Analysis):
     name = "eec"
     description = "gender and race gaps in positive probability on the Equity Evaluation Corpus"
     Params = EECParams
-    provides = ("counterfactual_gap", "gender_gap", "race_gap")
-    lower_is_better = provides
+    modalities = frozenset({TEXT})  # the corpus is single sentences
+    task_types = CLASSIFICATION
+    offers = dict.fromkeys(("counterfactual_gap", "gender_gap", "race_gap"), UNIT_LOWER)
     params: EECParams
 
     @classmethod
@@ -153,12 +157,12 @@ class EEC(Analysis):
             usable += [task.name] if found is not None else []
         if not usable:
             raise ConfigError(
-                "no task of the suite has a positive class for the EEC probe", where=where,
+                "no task of the suite has a positive class for the EEC analysis", where=where,
                 fix="set positive_label:, or list the sentiment tasks under tasks:",
             )
 
     def applies(self, cell: Any) -> str | None:
-        reason = classification_only(cell, "the EEC probe")
+        reason = classification_only(cell, "the EEC analysis")
         if reason:
             return reason
         found = positive_class(cell.task.classes, self.params.positive_label)
@@ -196,3 +200,23 @@ class EEC(Analysis):
             "attributes": attributes,
             "examples": examples,
         }
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: the gap, and the paired test per attribute."""
+        summary = dg.averaged(rows, ("counterfactual_gap",))
+        if not summary:
+            return None
+        attributes = []
+        for (model, strategy, task), rs in dg.grouped(rows, ("model", "strategy", "task")).items():
+            names = dict.fromkeys(a for r in rs for a in (r.result.get("attributes") or {}))
+            for name in names:
+                per = [r.result["attributes"][name] for r in rs if name in r.result["attributes"]]
+                attributes.append({
+                    "model": model, "strategy": strategy, "task": task, "attribute": name,
+                    **{f: dg.mean(a.get(f) for a in per)
+                       for f in ("mean_gap", "mean_abs_gap", "max_gap", "p_value", "n_pairs")},
+                    "min_p_value": min((a["p_value"] for a in per
+                                        if isinstance(a.get("p_value"), int | float)), default=None),
+                })
+        return {"summary": summary, "attributes": attributes}

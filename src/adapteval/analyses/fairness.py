@@ -21,9 +21,10 @@ import numpy as np
 from pydantic import Field
 
 from adapteval.analyses._common import classification_only
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import UNIT_LOWER, Params
 from adapteval.metrics import bootstrap_indices, interval
 
 
@@ -116,8 +117,10 @@ class Fairness(Analysis):
     description = "per-group accuracy, largest gap, demographic parity and equalized odds"
     Params = FairnessParams
     needs_predictor = False
-    provides = ("largest_gap", "demographic_parity_difference", "equalized_odds_difference")
-    lower_is_better = provides
+    task_types = CLASSIFICATION  # any modality: it reads the stored predictions
+    offers = dict.fromkeys(
+        ("largest_gap", "demographic_parity_difference", "equalized_odds_difference"), UNIT_LOWER
+    )
     params: FairnessParams
 
     def check(self, plan: Any, *, where: str) -> None:
@@ -188,3 +191,24 @@ class Fairness(Analysis):
         out["multiclass"] = None if k == 2 else "one-vs-rest, largest difference over classes"
         out["n_resamples"], out["confidence"] = n_boot, conf
         return out
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: headline numbers with their CI envelopes, and accuracy per group."""
+        fields = ("largest_gap", "demographic_parity_difference", "equalized_odds_difference")
+        summary = dg.averaged(rows, fields)
+        if not summary:
+            return None
+        groups = []
+        for rec, ((model, strategy, task), rs) in zip(
+            summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
+        ):
+            rec["group_column"] = rs[0].result.get("group_column")
+            for f in fields:
+                rec[f"{f}_ci"] = dg.envelope(rs, f"{f}_ci")
+            flat = [g for r in rs for g in r.result.get("groups") or [] if "group" in g]
+            for (group,), gs in dg.grouped(flat, ("group",)).items():
+                groups.append({"model": model, "strategy": strategy, "task": task,
+                               "group": str(group), "n": dg.mean(g.get("n") for g in gs),
+                               "accuracy": dg.mean(g.get("accuracy") for g in gs)})
+        return {"summary": summary, "groups": groups}

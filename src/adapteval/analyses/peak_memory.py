@@ -22,6 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapteval.models.compress import Level, compressed
+from adapteval.models.kinds import MODEL_KINDS
+from adapteval.models.ref import ModelRef
+from adapteval.suite.specs import ModelSpec
+
 MB = 1024
 
 
@@ -46,21 +51,16 @@ def reset_high_water() -> bool:
 def load(request: dict[str, Any], level: dict[str, Any] | None) -> Any:
     """The model as the run loads it, compressed to ``level`` if given; returns a function
     texts -> features."""
-    from adapteval.execution.cells import load_model
-    from adapteval.plan import ModelRef
-    from adapteval.suite.schema import ModelSpec
-
     spec = ModelSpec.model_validate(request["spec"])
     folder = Path(request["folder"]) if request["folder"] else None
     tok = Path(request["tokenizer_folder"]) if request["tokenizer_folder"] else None
-    model = load_model(ModelRef(spec.label, spec, request["kind"], folder, "probe", tok))
-    if request["kind"] == "tfidf":
-        return model.vectorizer(request["fit_texts"]).transform
+    kind = MODEL_KINDS.get(request["kind"])
+    # the fingerprint keys nothing here
+    ref = ModelRef(spec.label, spec, kind.name, folder, "peak-memory", tok, kind.pretrained)
+    model = kind.load(ref)
     if level:
-        from adapteval.models.compress import Level, compressed
-
         model.model = compressed(model.model, Level(**level))
-    return lambda texts: model.encode(texts, batch_size=len(texts))
+    return kind.runtime(ref, model, request["fit_texts"]).encode
 
 
 def measure(request: dict[str, Any], level: dict[str, Any] | None) -> dict[str, Any]:
@@ -106,11 +106,9 @@ def forked(request: dict[str, Any], level: dict[str, Any] | None) -> dict[str, A
 
 def main() -> int:
     request = json.loads(sys.stdin.read())
-    import adapteval.execution.cells  # noqa: F401  (libraries load once, before any fork)
-
-    if request["kind"] == "hf":
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
+    # the package's libraries are loaded (``-m`` imported ``adapteval.analyses``); the
+    # kind's own load once here too, before any fork
+    MODEL_KINDS.get(request["kind"]).preload()
     results = [forked(request, level) for level in request.get("levels") or [None]]
     print(json.dumps(results))
     return 0

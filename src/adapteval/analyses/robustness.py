@@ -16,9 +16,10 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import Params
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import TEXT, TEXT_PAIR, UNIT, UNIT_LOWER, Number, Params
 from adapteval.perturbations.registry import (
     BUILTIN_PERTURBATIONS,
     get_perturbation,
@@ -52,8 +53,12 @@ class Robustness(Analysis):
     name = "robustness"
     description = "accuracy, drop and prediction flip rate under seeded text perturbations"
     Params = RobustnessParams
-    provides = ("clean_accuracy", "mean_drop", "worst_drop", "flip_rate")
-    lower_is_better = ("mean_drop", "worst_drop", "flip_rate")
+    modalities = frozenset({TEXT, TEXT_PAIR})  # edits the texts; a pair's second text stays
+    task_types = CLASSIFICATION
+    offers = {"clean_accuracy": UNIT,
+              "mean_drop": Number(-1.0, 1.0, higher_is_better=False),
+              "worst_drop": Number(-1.0, 1.0, higher_is_better=False),
+              "flip_rate": UNIT_LOWER}
     params: RobustnessParams
 
     def check(self, plan: Any, *, where: str) -> None:
@@ -131,3 +136,18 @@ class Robustness(Analysis):
              "after": class_name(cell, pred[i])}
             for i in order[: self.params.n_examples]
         ]
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """The report's part: headline numbers, the drop per perturbation and a few examples."""
+        summary = dg.averaged(rows, ("clean_accuracy", "mean_drop", "worst_drop", "flip_rate"))
+        per: list[dict[str, Any]] = []
+        flat = [{"model": r.model, "strategy": r.strategy, **p}
+                for r in rows for p in r.result.get("perturbations") or [] if "name" in p]
+        for (model, strategy, name), ps in dg.grouped(flat, ("model", "strategy", "name")).items():
+            per.append({"model": model, "strategy": strategy, "name": name,
+                        **{f: dg.mean(p.get(f) for p in ps)
+                           for f in ("accuracy", "drop", "flip_rate", "changed_fraction")}})
+        if not summary:
+            return None
+        return {"summary": summary, "perturbations": per, "examples": dg.examples(rows)}

@@ -17,15 +17,27 @@ and the gap with the same resamples as every other score.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext
-from adapteval.contracts.strategy import CellContext, Params, Predictor
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import Cell as Shown
+from adapteval.contracts.section import Section, SectionTable, columns
+from adapteval.contracts.strategy import CellContext, Predictor
 from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import UNIT, Number, Params
 from adapteval.data.task import Split, Task, View
+from adapteval.strategies.probe import head_proba
 
 
 class TransferParams(Params):
@@ -51,8 +63,6 @@ def item_correct(predictor: Predictor, view: View) -> np.ndarray:
     (k-shot draws) is scored head by head and averaged, as its stored results are."""
     heads = getattr(predictor, "heads", None)
     if predictor.kind == "frozen" and heads is not None and len(heads) > 1:
-        from adapteval.strategies.probe import head_proba
-
         k = len(predictor.task.classes or ())
         return np.mean([
             head_proba(h, predictor.features(view.texts, view.pairs, head=i), k).argmax(1) == view.y
@@ -74,10 +84,11 @@ class Transfer(Analysis):
     name = "transfer"
     description = "accuracy of a model adapted on one domain, on every other domain"
     Params = TransferParams
-    provides = ("in_domain_accuracy", "out_of_domain_accuracy", "transfer_gap")
-    lower_is_better = ("transfer_gap",)
+    task_types = CLASSIFICATION
+    offers = {"in_domain_accuracy": UNIT, "out_of_domain_accuracy": UNIT,
+              "transfer_gap": Number(-1.0, 1.0, higher_is_better=False)}
 
-    def __init__(self, params: TransferParams, **kw: Any) -> None:
+    def __init__(self, params: TransferParams | None = None, **kw: Any) -> None:
         super().__init__(params, **kw)
         self.groups: dict[str, list[str]] = {}  # task -> its transfer group (tasks mode)
         self.modes: dict[str, str] = {}  # task -> "tasks" | "domains"
@@ -89,6 +100,21 @@ class Transfer(Analysis):
         out = super().config()
         out["resolved"] = {t: [[g, self.fingerprints.get(g, "")] for g in self.groups.get(t, [])]
                            for t in sorted(self.modes)}
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None = None, *,
+                    where: str | None = None) -> Transfer:
+        """Rebuilt from ``config()``: the parameters, and the groups it had resolved (an
+        empty group: domains mode)."""
+        params = dict(params or {})
+        resolved = params.pop("resolved", None) or {}
+        out: Transfer = super().from_params(params, where=where)  # type: ignore[assignment]
+        for task, group in resolved.items():
+            out.modes[task] = "tasks" if group else "domains"
+            if group:
+                out.groups[task] = [g for g, _ in group]
+                out.fingerprints.update({g: fp for g, fp in group})
         return out
 
     def check(self, plan, *, where: str) -> None:
@@ -207,6 +233,64 @@ class Transfer(Analysis):
         return {"in_domain_accuracy": i, "out_of_domain_accuracy": o,
                 "transfer_gap": i - o if i is not None and o is not None else None}
 
+    @classmethod
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """One table per transfer scope (task group or domain task): for each model and
+        strategy its matrix (``results.transfer_matrix()``), with the in/out-of-domain
+        means, the gap and the worst pair."""
+        by_scope: dict[str, list[Any]] = {}
+        for m in results.transfer_matrix() if results is not None else []:
+            by_scope.setdefault(m.scope, []).append(m)
+        out = []
+        for scope, matrices in by_scope.items():
+            labels = list(dict.fromkeys(lab for m in matrices for lab in m.labels))
+            table = SectionTable(
+                columns("model", "strategy", "adapted on", *labels, "in / out", "gap [CI]",
+                        "worst pair", left=("model", "strategy", "adapted on", "worst pair")),
+                caption=f"Domain transfer ({scope}): accuracy adapted on the row, evaluated "
+                "on the column; mean over seeds, gap = in-domain − out-of-domain with its CI")
+            for i, m in enumerate(matrices):
+                for j, source in enumerate(m.labels):
+                    extra: list[Any] = ["", "", ""]
+                    if j == 0:
+                        extra = [Shown((m.in_domain.value, m.out_domain.value), "pair"),
+                                 Shown(m.gap.value, "number", "+.3f",
+                                       ci=(m.gap.ci_low, m.gap.ci_high)),
+                                 Shown(m.worst[2], "number", label=f"{m.worst[0]} → {m.worst[1]}")]
+                    table.add(m.model if j == 0 else "", m.strategy if j == 0 else "", source,
+                              *[Shown.na() if (c := m.cells.get((source, t))) is None
+                                else Shown(c.value, "number", strong=t == source)
+                                for t in labels], *extra, new_group=bool(i) and j == 0)
+            out.append(Section(f"transfer:{scope}", title=f"Domain transfer ({scope})",
+                               tables=[table]))
+        return out
+
+    @classmethod
+    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
+        """Per model and strategy, the source x target accuracy matrix (mean over seeds)."""
+        matrices = []
+        for (model, strategy), rs in dg.grouped(rows, ("model", "strategy")).items():
+            cells: dict[tuple[str, str], list[float]] = {}
+            in_domain: set[tuple[str, str]] = set()
+            for r in rs:
+                source = str(r.result.get("source") or r.task)
+                for t in r.result.get("targets") or []:
+                    key = (source, target_label(t))
+                    cells.setdefault(key, []).append(t.get("accuracy"))
+                    if t.get("in_domain"):
+                        in_domain.add(key)
+            if not cells:
+                continue
+            sources = list(dict.fromkeys(s for s, _ in cells))
+            targets = list(dict.fromkeys(t for _, t in cells))
+            values = [[dg.mean(cells.get((s, t), [])) for t in targets] for s in sources]
+            matrices.append({
+                "model": model, "strategy": strategy, "sources": sources, "targets": targets,
+                "values": values,
+                "in_domain": [[(s, t) in in_domain for t in targets] for s in sources],
+            })
+        return {"matrices": matrices} if matrices else None
+
 
 def _restrict(split: Split, domain: str) -> Split:
     """The split with train (and a given validation split) cut to one domain; test whole."""
@@ -217,3 +301,8 @@ def _restrict(split: Split, domain: str) -> Split:
     val = split.validation
     return Split(cut(split.train), split.test,
                  cut(val) if val is not None and val.domains is not None else val)
+
+
+def target_label(t: dict[str, Any]) -> str:
+    task, domain = str(t.get("task", "")), t.get("domain")
+    return f"{task}:{domain}" if domain not in (None, "", task) else task

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import ValidationError
 
-from adapteval.contracts.strategy import Params, Predictions, Predictor
-from adapteval.core.errors import ConfigError
+from adapteval.contracts import digest as dg
+from adapteval.contracts import section
+from adapteval.contracts.strategy import Predictions, Predictor
+from adapteval.core.plugin import Params, Plugin, parse_params
 from adapteval.core.registry import Registry
 from adapteval.data.task import Split
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from adapteval.plan import Cell, Plan
-    from adapteval.suite.schema import AnalysisSpec
+    from adapteval.suite.specs import AnalysisSpec
 
 
 @dataclass
@@ -55,48 +56,36 @@ class AnalysisContext:
             self.progress(label, done, total)
 
 
-class Analysis:
-    """Base class: subclasses set ``name``, ``description``, ``Params`` and ``run``."""
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+"""``task_types`` of analyses that need class predictions."""
+SELECTORS = ("strategies", "tasks", "models")
+"""Keys of an analysis entry that choose its cells; the rest are its parameters."""
 
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
+
+class Analysis(Plugin):
+    """Base class: subclasses set ``name``, ``description``, ``Params``, ``offers`` (the
+    numbers ``scalars`` returns, which acceptance criteria may name) and ``run``.
+    ``config()`` (name and parameters) keys the stored result, with the cell's key."""
+
+    kind = "analysis"
     scope: ClassVar[Literal["cell", "model"]] = "cell"
     needs_predictor: ClassVar[bool] = True
-    # names of the per-cell numbers ``scalars`` returns (acceptance criteria may name them)
-    provides: ClassVar[tuple[str, ...]] = ()
-    # True when lower is better for the provided numbers (for tables/plots; criteria say >= or <=)
-    lower_is_better: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, params: Params, *, strategies: list[str] | None = None,
+        self, params: Params | None = None, *, strategies: list[str] | None = None,
         tasks: list[str] | None = None, models: list[str] | None = None,
     ) -> None:
-        self.params = params
+        super().__init__(params)
         self.strategies = strategies
         self.tasks = tasks
         self.models = models
 
     @classmethod
     def from_spec(cls, spec: AnalysisSpec, *, where: str) -> Analysis:
-        try:
-            params = cls.Params.model_validate(spec.params)
-        except ValidationError as err:
-            e = err.errors(include_url=False)[0]
-            key = ".".join(map(str, e["loc"]))
-            if e["type"] == "extra_forbidden":
-                raise ConfigError(
-                    f"unknown parameter {key!r} of analysis {cls.name!r}", where=where,
-                    fix=f"valid parameters: {', '.join(['strategies', 'tasks', 'models', *cls.Params.model_fields])}",
-                ) from None
-            raise ConfigError(
-                f"{key}: {e['msg'][0].lower()}{e['msg'][1:]}", where=where, value=e.get("input")
-            ) from None
+        """The analysis of a suite entry; a bad parameter is a one-line ConfigError."""
+        params = parse_params(cls.Params, spec.params, owner=f"{cls.kind} {cls.name!r}",
+                              where=where, extra_keys=SELECTORS)
         return cls(params, strategies=spec.strategies, tasks=spec.tasks, models=spec.models)
-
-    def config(self) -> dict[str, Any]:
-        """Identity of the analysis: it keys the stored result (with the cell's key)."""
-        return {"name": self.name, **self.params.model_dump(mode="json")}
 
     def check(self, plan: Plan, *, where: str) -> None:
         """Validate against the whole plan before any work (files exist, columns, ...)."""
@@ -120,9 +109,9 @@ class Analysis:
 
     @classmethod
     def scalars(cls, result: dict[str, Any]) -> dict[str, float | None]:
-        """The headline numbers of one stored result, named as in ``provides``.
-        Default: the top-level numbers of the result whose names are in ``provides``."""
-        return {k: result.get(k) for k in cls.provides if isinstance(result.get(k), int | float)}
+        """The headline numbers of one stored result, named as in ``offers``.
+        Default: the top-level numbers of the result whose names are in ``offers``."""
+        return {k: result.get(k) for k in cls.offers if isinstance(result.get(k), int | float)}
 
     @classmethod
     def table(cls, rows: list[AnalysisRow]) -> pd.DataFrame:
@@ -134,6 +123,33 @@ class Analysis:
              **cls.scalars(r.result)}
             for r in rows
         ])
+
+    @classmethod
+    def digest(cls, rows: list[AnalysisRow]) -> dict[str, Any] | None:
+        """This analysis' part of the report document: JSON-able, seeds averaged, or None
+        when there is nothing to show. Default: its ``scalars`` (every top-level number
+        when it offers none) per model, strategy and task, and its stored examples."""
+        return dg.other(rows, cls.scalars if cls.offers else dg.top_level_numbers)
+
+    @classmethod
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[section.Section]:
+        """What the terminal and the reports show of this analysis. Default: one table of
+        its ``scalars`` per model, strategy and task, mean over seeds (``results``, the
+        whole result set, is there for analyses that need more)."""
+        frame = cls.table(rows)
+        numbers = [c for c in frame.columns
+                   if c not in ("model", "task", "strategy", "seed") and frame[c].dtype.kind in "fiu"]
+        if frame.empty or not numbers:
+            return []
+        keys = [c for c in ("model", "strategy", "task") if c in frame]
+        mean = frame.groupby(keys, sort=False)[numbers].mean().reset_index()
+        table = section.SectionTable(section.columns(*keys, *numbers, left=keys),
+                                     caption=f"{cls.name}: {cls.description} (mean over seeds)")
+        for r in mean.itertuples(index=False):
+            table.add(*[str(v) for v in r[: len(keys)]],
+                      *[section.Cell.of(v) for v in r[len(keys):]])
+        return [section.Section(cls.name, title=cls.name, intro=cls.description,
+                                tables=[table])]
 
 
 ANALYSES: Registry[type[Analysis]] = Registry("analyses", "analysis")
@@ -155,6 +171,3 @@ class AnalysisRow:
     version: str
     created_at: float
     duration_s: float
-
-
-#END

@@ -1,26 +1,27 @@
-"""What every strategy shares: its registry, the cell context and its predictions."""
+"""What every strategy shares: its registry, the cell context and its predictions.
+
+A strategy is a :class:`adapteval.core.plugin.Plugin` of kind ``strategy``: it adapts one
+model to one task for one seed and leaves test predictions and, for analyses, a
+:class:`Predictor`.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from adapteval.core.errors import ConfigError
+from adapteval.core.plugin import Plugin
 from adapteval.core.registry import Registry
 from adapteval.data.task import Split, Task
 
-
-class Params(BaseModel):
-    """Base of strategy parameters: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+if TYPE_CHECKING:
+    from adapteval.models.kinds import ModelKind
 
 
 @dataclass
@@ -107,36 +108,21 @@ class Fitted:
     predictions: Predictions
 
 
-class Strategy:
-    """Base class: subclasses set ``name``, ``Params`` and implement ``fit`` (or ``run``,
-    when they leave no predictor for analyses)."""
+class Strategy(Plugin):
+    """Base class: subclasses set ``name``, ``description``, ``Params`` and implement
+    ``fit`` (or ``run``, when they leave no predictor for analyses). ``config()`` (name
+    and parameters) keys the stored cells."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    Params: ClassVar[type[Params]] = Params
+    kind = "strategy"
     frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
 
-    def __init__(self, params: Params) -> None:
-        self.params = params
-
     @classmethod
-    def from_spec(cls, params: dict[str, Any], *, where: str) -> Strategy:
-        try:
-            return cls(cls.Params.model_validate(params))
-        except ValidationError as err:
-            e = err.errors(include_url=False)[0]
-            key = ".".join(map(str, e["loc"]))
-            if e["type"] == "extra_forbidden":
-                return_fix = f"valid parameters of {cls.name}: {', '.join(cls.Params.model_fields)}"
-                raise ConfigError(f"unknown parameter {key!r}", where=where, fix=return_fix) from None
-            raise ConfigError(
-                f"{key}: {e['msg'][0].lower()}{e['msg'][1:]}", where=where, value=e.get("input")
-            ) from None
+    def from_spec(cls, params: Mapping[str, Any], *, where: str) -> Strategy:
+        """The strategy with ``params`` validated; a bad one is a one-line ConfigError."""
+        return cls.from_params(params, where=where)  # type: ignore[return-value]
 
-    def config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.params.model_dump()}
-
-    def supports(self, model_kind: str) -> bool:
+    def supports(self, model_kind: ModelKind) -> bool:
+        """Whether this strategy can adapt models of ``model_kind``."""
         return True
 
     def fit(self, ctx: CellContext) -> Fitted:

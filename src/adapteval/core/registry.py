@@ -62,7 +62,24 @@ class Registry(Generic[T]):
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
+        """Names in registration order (built-ins first); ``names()`` is the sorted list."""
+        self._load_plugins()
+        return iter(list(self._items))
+
+    def items(self) -> list[tuple[str, T]]:
+        """(name, item) pairs in registration order."""
+        self._load_plugins()
+        return list(self._items.items())
+
+    def values(self) -> list[T]:
+        return [item for _, item in self.items()]
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
+    def __len__(self) -> int:
+        self._load_plugins()
+        return len(self._items)
 
     def get(self, name: str, *, where: str | None = None) -> T:
         self._load_plugins()

@@ -1,8 +1,10 @@
-"""Readers for CSV, TSV, JSONL, Parquet and saved Hugging Face datasets.
+"""Task readers: CSV, TSV, JSONL, Parquet and saved Hugging Face datasets.
 
-Every reader returns a pandas DataFrame of the file's columns, or one frame per split
-for a saved ``DatasetDict``. Text is read as text (``"NA"`` stays the string "NA");
-problems are ``DataError`` lines naming the file, the row and the fix.
+Each format is a :class:`TaskReader` plugin in ``READERS`` (entry-point group
+``adapteval.readers``): its name is the suite's ``format:``, its suffixes pick it under
+``format: auto``. A reader returns one pandas DataFrame of the file's columns, or one
+frame per split for a saved ``DatasetDict``. Text is read as text (``"NA"`` stays the
+string "NA"); problems are ``DataError`` lines naming the file, the row and the fix.
 """
 
 from __future__ import annotations
@@ -10,42 +12,53 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
 from adapteval.core.errors import DataError
-from adapteval.suite.schema import TaskSpec
+from adapteval.core.plugin import Plugin
+from adapteval.core.registry import Registry
+from adapteval.suite.specs import TaskSpec
 
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-FORMATS = ("csv", "tsv", "jsonl", "parquet", "hf")
+
+class TaskReader(Plugin):
+    """A file format tasks can be read from."""
+
+    kind: ClassVar[str] = "task reader"
+    suffixes: ClassVar[tuple[str, ...]] = ()  # file name suffixes that mean this format
+    folder: ClassVar[bool] = False  # True when the data is a folder, not a file
+
+    def recognises(self, path: Path) -> bool:
+        """Whether ``path`` is this format's data (folders: by their contents)."""
+        return path.suffix.lower() in self.suffixes if not self.folder else False
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        """Frames keyed by split name ('all' when the data has no splits)."""
+        raise NotImplementedError
+
+
+READERS: Registry[TaskReader] = Registry("readers", "task reader")
 
 
 def detect_format(path: Path, declared: str, *, where: str) -> str:
     if declared != "auto":
-        return declared
+        return READERS.get(declared, where=where).name
     if path.is_dir():
-        if (path / "dataset_dict.json").is_file() or (path / "dataset_info.json").is_file():
-            return "hf"
+        for reader in READERS.values():
+            if reader.folder and reader.recognises(path):
+                return reader.name
         raise DataError(
             "folder is not a saved Hugging Face dataset", where=where, value=str(path),
             fix="point path at a file, or use files: {train: ..., test: ...}",
         )
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(
-            f"cannot tell the format from the file name (suffix {path.suffix or 'none'!r})",
-            where=where, value=str(path), fix=f"set format: to one of {', '.join(FORMATS)}",
-        )
-    return fmt
+    for reader in READERS.values():
+        if reader.recognises(path):
+            return reader.name
+    raise DataError(
+        f"cannot tell the format from the file name (suffix {path.suffix or 'none'!r})",
+        where=where, value=str(path), fix=f"set format: to one of {', '.join(READERS)}",
+    )
 
 
 def _check_column_count(path: Path, spec: TaskSpec, sep: str, where: str) -> None:
@@ -149,6 +162,58 @@ def _hf(path: Path, where: str) -> dict[str, pd.DataFrame]:
     return {"all": ds.to_pandas()}
 
 
+class CsvReader(TaskReader):
+    name = "csv"
+    description = "comma-separated values with a header row"
+    suffixes = (".csv",)
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        return {"all": _delimited(path, spec, ",", where)}
+
+
+class TsvReader(TaskReader):
+    name = "tsv"
+    description = "tab-separated values with a header row"
+    suffixes = (".tsv", ".txt")
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        return {"all": _delimited(path, spec, "\t", where)}
+
+
+class JsonlReader(TaskReader):
+    name = "jsonl"
+    description = "one JSON object per line"
+    suffixes = (".jsonl", ".ndjson", ".json")
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        return {"all": _jsonl(path, spec, where)}
+
+
+class ParquetReader(TaskReader):
+    name = "parquet"
+    description = "an Apache Parquet table"
+    suffixes = (".parquet", ".pq")
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        return {"all": _parquet(path, where)}
+
+
+class SavedDatasetReader(TaskReader):
+    name = "hf"
+    description = "a Dataset or DatasetDict saved with save_to_disk"
+    folder = True
+
+    def recognises(self, path: Path) -> bool:
+        return (path / "dataset_dict.json").is_file() or (path / "dataset_info.json").is_file()
+
+    def read(self, path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
+        return _hf(path, where)
+
+
+for _reader in (CsvReader(), TsvReader(), JsonlReader(), ParquetReader(), SavedDatasetReader()):
+    READERS.register(_reader)
+
+
 def read_file(path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFrame]:
     """Read one path into frames keyed by split name ('all' when the file has no splits)."""
     if not path.exists():
@@ -156,15 +221,9 @@ def read_file(path: Path, spec: TaskSpec, *, where: str) -> dict[str, pd.DataFra
             "data file not found", where=where, value=str(path),
             fix="paths are relative to the suite file; check the spelling",
         )
-    fmt = detect_format(path, spec.format, where=where)
-    if fmt == "hf":
-        return _hf(path, where)
-    if path.is_dir():
-        raise DataError(f"expected a {fmt} file, found a folder", where=where, value=str(path))
-    if fmt == "csv":
-        return {"all": _delimited(path, spec, ",", where)}
-    if fmt == "tsv":
-        return {"all": _delimited(path, spec, "\t", where)}
-    if fmt == "jsonl":
-        return {"all": _jsonl(path, spec, where)}
-    return {"all": _parquet(path, where)}
+    reader = READERS.get(detect_format(path, spec.format, where=where), where=where)
+    if path.is_dir() != reader.folder:
+        found = "a folder" if path.is_dir() else "a file"
+        raise DataError(f"expected {reader.name} data, found {found}", where=where,
+                        value=str(path))
+    return reader.read(path, spec, where=where)

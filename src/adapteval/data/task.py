@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from adapteval.core.errors import DataError
+from adapteval.core.plugin import TEXT, TEXT_PAIR
 from adapteval.data import bundled
 from adapteval.data.readers import read_file
-from adapteval.suite.schema import TaskSpec
+from adapteval.suite.specs import TaskSpec
 
 SPLIT_ALIASES = {
     "train": "train", "training": "train",
@@ -74,6 +75,12 @@ class Task:
     @property
     def is_regression(self) -> bool:
         return self.type == "regression"
+
+    @property
+    def modality(self) -> str:
+        """What its items are: ``text``, or ``text_pair`` when it has a text pair column
+        (one of ``adapteval.core.plugin.MODALITIES``)."""
+        return TEXT_PAIR if "text_pair" in self.frame else TEXT
 
     @property
     def has_given_split(self) -> bool:

@@ -1,10 +1,11 @@
-"""Running the cells of a plan that the store does not have yet.
+"""Running cells: one cell (adapt, evaluate, analyse), and one model's group of cells.
 
 Cells are grouped by model, so each model is loaded once; a pretrained encoder embeds
 every text of its tasks in one length-sorted pass (cached on disk chunk by chunk)
 before its cells run. Where the groups run is the executor's business (this process,
-worker processes, Ray actors: see ``adapteval.execution.executors``); the driver writes each
-finished cell, and each of its analyses, to the store the moment it arrives.
+worker processes, Ray actors: see ``adapteval.execution.executors``); the driver
+(``adapteval.execution.driver``) writes each finished cell, and each of its analyses, to
+the store the moment it arrives.
 """
 
 from __future__ import annotations
@@ -12,49 +13,18 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from adapteval._version import __version__
 from adapteval.analyses import AnalysisContext, AnalysisRow
-from adapteval.core.env import threads
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
 from adapteval.features import Embedder, EmbeddingCache, all_texts
-from adapteval.models.baselines import BASELINES
-from adapteval.plan import Cell, Job, ModelRef, Plan
-from adapteval.store import CellRow, Owner, ResultStore, now
+from adapteval.models.kinds import load_model
+from adapteval.models.ref import ModelRef
+from adapteval.plan import Cell, Job, Plan
+from adapteval.store import CellRow, ResultStore, now
 from adapteval.strategies import CellContext, Predictions
-from adapteval.suite.schema import ExecutorSpec
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    total: int
-    skipped_done: int
-    ran: int  # cells computed by this run
-    seconds: float
-    by_others: int = 0  # cells this run found done by another run sharing the store
-
-
-def load_model(ref: ModelRef) -> Any:
-    if ref.kind in BASELINES:
-        return BASELINES[ref.kind]()
-    assert ref.folder is not None
-    where = f"model {ref.label!r}"
-    if ref.kind == "onnx":
-        from adapteval.models.onnx import ONNXEncoder
-
-        assert ref.tokenizer_folder is not None
-        return ONNXEncoder(ref.spec, ref.folder, ref.tokenizer_folder, where=where)
-    from adapteval.models.hf import HFEncoder
-
-    n = threads()
-    if n is not None:
-        import torch
-
-        torch.set_num_threads(n)
-    return HFEncoder(ref.spec, ref.folder, where=where)
 
 
 def run_cell(
@@ -179,60 +149,3 @@ def by_model(items: list[Item]) -> list[list[Item]]:
         groups.setdefault(item[0].model.label, []).append(item)
     return list(groups.values())
 
-
-CLAIM_POLL_S = 0.5
-RENEW_EVERY_S = 60.0
-
-
-def run_plan(plan: Plan, store: ResultStore, cache: EmbeddingCache, reporter: Reporter,
-             executor: ExecutorSpec | None = None) -> RunSummary:
-    """Run what the store lacks on the chosen executor; the driver (this process) writes
-    every row the moment it arrives. Each group of cells is claimed in the store before
-    it starts, so a second run sharing the store takes other cells, and then waits for
-    the cells the first one holds instead of computing them again."""
-    from adapteval.execution.executors import executor_for
-
-    t0 = time.perf_counter()
-    todo = pending_at_start = pending(plan, store)
-    n_todo = len(todo)
-    reporter.start(len(plan.cells), len(plan.cells) - n_todo)
-    owner, attempted = Owner.me(), set()
-    backend = executor_for(executor)
-    computed = 0
-    renewed = time.monotonic()
-
-    def claim(items: list[Item]) -> list[Item]:
-        keys = {(c.key if s is None else "a:" + c.key): c.key for c, _, s in items}
-        got = {keys[k] for k in store.claim(list(keys), owner)}
-        mine = [i for i in items if i[0].key in got]
-        attempted.update(got)
-        return mine
-
-    try:
-        while todo:
-            left = [(c, j, store.rows([c.key])[0] if s else None)
-                    for c, j, s in todo if c.key not in attempted]
-            if not left:
-                break
-            before = len(attempted)
-            for _key, row in backend.run(plan, by_model(left), claim, cache.path, reporter):
-                if row is None:
-                    reporter.cell_done()
-                elif isinstance(row, AnalysisRow):
-                    store.put_analysis(row)
-                else:
-                    store.put(row)
-                    computed += 1
-                if time.monotonic() - renewed > RENEW_EVERY_S:
-                    store.renew(owner)
-                    renewed = time.monotonic()
-            if len(attempted) == before:  # every cell left is held by another live run
-                time.sleep(CLAIM_POLL_S)
-            todo = pending(plan, store)
-    finally:
-        backend.close()
-        store.release(owner)
-        reporter.stop()
-    fresh = sum(1 for _, _, stored in pending_at_start if not stored)
-    return RunSummary(len(plan.cells), len(plan.cells) - n_todo, computed,
-                      time.perf_counter() - t0, by_others=max(0, fresh - computed))

@@ -2,7 +2,7 @@
 
 Every executor takes the plan's pending cells grouped by model and yields
 ``(cell key, row)`` pairs (``row`` None once a cell and its analyses are done); the
-driver in ``execute.run_plan`` writes them to the store as they arrive. An executor
+driver (``adapteval.execution.driver.run_plan``) writes them to the store as they arrive. An executor
 calls ``claim(group)`` right before it starts a group and runs only what that returns,
 so runs sharing a store split the work.
 
@@ -12,6 +12,9 @@ so runs sharing a store split the work.
   threads fighting over the cores.
 - ``ray``: one Ray actor per model group (``num_cpus`` CPUs each, one GPU when the
   cluster has any); see ``adapteval.execution.ray_cluster``.
+
+This module holds the contract, the in-process executor and the executor options; the
+pool and Ray executors build on it, and the driver picks one (``executor_for``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import Any, Protocol
 
 from adapteval.core.errors import ConfigError
 from adapteval.core.progress import Reporter
+from adapteval.execution.cells import run_group
+from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
-from adapteval.suite.schema import ExecutorSpec
+from adapteval.suite.specs import ExecutorSpec
 
 Claim = Callable[[list[Any]], list[Any]]
 Event = tuple[str, Any]
@@ -42,9 +47,6 @@ class InProcess:
 
     def run(self, plan: Plan, groups: list[list[Any]], claim: Claim, cache_path: Path,
             reporter: Reporter) -> Iterator[Event]:
-        from adapteval.execution.cells import run_group
-        from adapteval.features import EmbeddingCache
-
         cache = EmbeddingCache(cache_path)
         try:
             for group in groups:
@@ -105,15 +107,3 @@ def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, 
                                   "(--workers N)") from None
     return out
 
-
-def executor_for(spec: ExecutorSpec | None) -> Executor:
-    spec = spec or ExecutorSpec()
-    if spec.name == "ray":
-        from adapteval.execution.ray_cluster import RayExecutor
-
-        return RayExecutor(spec)
-    if spec.workers > 1:
-        from adapteval.execution.pool import ProcessPool
-
-        return ProcessPool(spec.workers)
-    return InProcess()

@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from adapteval.core.env import apply_defaults, silence_libraries
 from adapteval.core.progress import Reporter
+from adapteval.execution.cells import run_group
 from adapteval.execution.executors import Claim, Event, cores
+from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
 
 POLL_S = 1.0
@@ -41,14 +44,8 @@ def _worker(wid: int, plan_blob: bytes, cache_path: str, threads: int, tasks: An
         import torch
 
         torch.set_num_threads(threads)
-        from adapteval.core.env import apply_defaults, silence_libraries
-
         apply_defaults()
         silence_libraries()
-        from adapteval.core.progress import Reporter
-        from adapteval.execution.cells import run_group
-        from adapteval.features import EmbeddingCache
-
         plan: Plan = pickle.loads(plan_blob)
         cells = {c.key: c for c in plan.cells}
         jobs = {j.key: j for js in plan.jobs().values() for j in js}

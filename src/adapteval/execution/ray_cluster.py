@@ -23,11 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from adapteval.core.env import apply_defaults, silence_libraries
 from adapteval.core.errors import AdaptEvalError
 from adapteval.core.progress import Reporter
+from adapteval.execution.cells import ModelSession
 from adapteval.execution.executors import Claim, Event, cores
+from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
-from adapteval.suite.schema import ExecutorSpec
+from adapteval.suite.specs import ExecutorSpec
 
 WAIT_S = 1.0
 OBJECT_STORE_BYTES = 256 * 1024**2
@@ -42,11 +45,6 @@ class ModelActor:
         os.environ["ADAPTEVAL_THREADS"] = str(threads)
         import torch
 
-        from adapteval.core.env import apply_defaults, silence_libraries
-        from adapteval.core.progress import Reporter as Silent
-        from adapteval.execution.cells import ModelSession
-        from adapteval.features import EmbeddingCache
-
         torch.set_num_threads(threads)
         apply_defaults()
         silence_libraries()
@@ -55,7 +53,7 @@ class ModelActor:
         self.jobs = {j.key: j for js in plan.jobs().values() for j in js}
         self.keys = cell_keys
         self.session = ModelSession(plan, self.cells[cell_keys[0]].model,
-                                    EmbeddingCache(cache_path), Silent())
+                                    EmbeddingCache(cache_path), Reporter())
         self.prepared = False
 
     def run(self, key: str, job_keys: list[str], stored: Any) -> list[Any]:

@@ -64,5 +64,3 @@ class TfidfBaseline:
 
         return Ridge(alpha=1.0) if regression else LogisticRegression(C=10.0, max_iter=2000)
 
-
-BASELINES = {"majority": MajorityBaseline, "tfidf": TfidfBaseline}

@@ -20,7 +20,7 @@ from adapteval.core.env import downloads_allowed, silence_libraries
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.catalog import CATALOG, lookup
 from adapteval.models.tokens import length_sorted_batches
-from adapteval.suite.schema import ModelSpec
+from adapteval.suite.specs import ModelSpec
 
 SAFE_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors", "1_Pooling/*", "2_Normalize/*"]
 

@@ -19,7 +19,7 @@ from adapteval.core.env import threads
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import Pooling
 from adapteval.models.tokens import length_sorted_batches, pool_numpy
-from adapteval.suite.schema import ModelSpec
+from adapteval.suite.specs import ModelSpec
 
 
 def find_onnx_file(path: Path, *, where: str) -> Path:
@@ -118,3 +118,17 @@ class ONNXEncoder:
             if progress is not None:
                 progress(len(idx))
         return out
+
+
+def initializer_counts(path: Path) -> tuple[int, int]:
+    """(total, non-zero) numbers in an ONNX graph's initializers."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    total = nonzero = 0
+    for init in graph.initializer:
+        arr = numpy_helper.to_array(init)
+        total += arr.size
+        nonzero += int(np.count_nonzero(arr))
+    return total, nonzero

@@ -2,6 +2,7 @@
 (:mod:`adapteval.perturbations.edits`)."""
 
 from adapteval.perturbations.registry import (
+    PERTURBATIONS,
     Perturbation,
     get_perturbation,
     list_perturbations,
@@ -10,6 +11,6 @@ from adapteval.perturbations.registry import (
 )
 
 __all__ = [
-    "Perturbation", "get_perturbation", "list_perturbations", "perturb_texts",
+    "PERTURBATIONS", "Perturbation", "get_perturbation", "list_perturbations", "perturb_texts",
     "register_perturbation",
 ]

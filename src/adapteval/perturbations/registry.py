@@ -1,4 +1,4 @@
-"""Seeded, reusable text perturbations for robustness probes.
+"""Seeded, reusable text perturbations for the robustness analyses.
 
 A :class:`Perturbation` wraps a function ``(text, rng) -> str``. Perturbations live
 in a registry: the built-ins below, ones added with :func:`register_perturbation`,
@@ -16,13 +16,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+from pydantic import Field
 
+import adapteval.perturbations.edits as edits
 from adapteval.core.checks import is_int, is_real
 from adapteval.core.errors import ConfigError, DataError
+from adapteval.core.plugin import MODALITIES, TASK_TYPES, Params
 from adapteval.core.registry import Registry
-from adapteval.perturbations import edits
 
 TextFn = Callable[..., str]
 
@@ -38,6 +41,12 @@ def _check_rate(rate: object, name: str) -> float:
     return float(rate)  # type: ignore[arg-type]
 
 
+class PerturbationParams(Params):
+    """What a caller may set per use: the severity, for perturbations that have one."""
+
+    rate: float | None = Field(None, ge=0.0, le=1.0)
+
+
 @dataclass(frozen=True)
 class Perturbation:
     """A named text perturbation.
@@ -51,6 +60,9 @@ class Perturbation:
     description: str
     fn: TextFn
     default_rate: float | None = None
+    Params: ClassVar[type[Params]] = PerturbationParams
+    modalities: ClassVar[frozenset[str]] = frozenset(MODALITIES)  # text, and each side of a pair
+    task_types: ClassVar[frozenset[str]] = frozenset(TASK_TYPES)
 
     @property
     def takes_rate(self) -> bool:
@@ -76,7 +88,7 @@ class Perturbation:
         return out
 
 
-_REGISTRY: Registry[Perturbation] = Registry("perturbations")
+PERTURBATIONS: Registry[Perturbation] = Registry("perturbations")
 
 
 def register_perturbation(
@@ -101,23 +113,23 @@ def register_perturbation(
         raise ConfigError(f"perturbation {name!r} needs a description string", value=description)
     if default_rate is not None:
         default_rate = _check_rate(default_rate, name)
-    if name in _REGISTRY and not replace:
+    if name in PERTURBATIONS and not replace:
         raise ConfigError(
             f"a perturbation named {name!r} is already registered",
             fix="pick another name or pass replace=True",
         )
     item = Perturbation(name, description, fn, default_rate)
-    return _REGISTRY.register(item, replace=True)
+    return PERTURBATIONS.register(item, replace=True)
 
 
 def get_perturbation(name: str) -> Perturbation:
     """The perturbation registered under ``name``; unknown names list the valid ones."""
-    if not isinstance(name, str) or name not in _REGISTRY:
+    if not isinstance(name, str) or name not in PERTURBATIONS:
         raise ConfigError(
             f"unknown perturbation {name!r}",
-            fix=_REGISTRY.suggestion(name if isinstance(name, str) else ""),
+            fix=PERTURBATIONS.suggestion(name if isinstance(name, str) else ""),
         )
-    item = _REGISTRY.get(name)
+    item = PERTURBATIONS.get(name)
     if isinstance(item, Perturbation):
         return item
     if callable(item):  # a bare function exposed through an entry point
@@ -132,7 +144,7 @@ def get_perturbation(name: str) -> Perturbation:
 
 def list_perturbations() -> list[str]:
     """Names of all registered perturbations, sorted."""
-    return _REGISTRY.names()
+    return PERTURBATIONS.names()
 
 
 def _name_key(name: str) -> int:

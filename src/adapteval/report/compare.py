@@ -128,27 +128,3 @@ def compare_one(a: Results, b: Results, ma: str, mb: str, task: str, strategy: s
     rec["better"] = ("B" if sign * rec["difference"] > 0 else "A") if rec["significant"] else "tie"
     return rec
 
-
-def compare_table(rows: list[dict[str, Any]]):
-    """The comparison as a rich table for the terminal."""
-    from rich.table import Table
-
-    table = Table(title="B − A per task and strategy (primary metric); paired = same task data, "
-                  "seeds and test items", title_justify="left")
-    for col in ("task", "strategy", "model (A → B)", "A [CI]", "B [CI]", "B − A [CI]", "p",
-                "pairing", "better"):
-        table.add_column(col, justify="left" if col in ("task", "strategy", "model (A → B)",
-                                                         "pairing", "better") else "right")
-    for r in rows:
-        diff = f"{r['difference']:+.3f}"
-        if r["difference_ci"]:
-            diff += f" [{r['difference_ci'][0]:+.3f}, {r['difference_ci'][1]:+.3f}]"
-        models = r["model_a"] if r["model_a"] == r["model_b"] else f"{r['model_a']} → {r['model_b']}"
-        table.add_row(
-            r["task"], r["strategy"], models,
-            f"{r['a']:.3f} [{r['a_ci'][0]:.3f}, {r['a_ci'][1]:.3f}]",
-            f"{r['b']:.3f} [{r['b_ci'][0]:.3f}, {r['b_ci'][1]:.3f}]", diff,
-            f"{r['p_value']:.3f}" if r["p_value"] is not None else "—",
-            "paired" if r["paired"] else f"unpaired: {r['unpaired_reason']}", r["better"],
-        )
-    return table

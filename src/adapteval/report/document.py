@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from adapteval._version import __version__
+from adapteval.analyses import ANALYSES
+from adapteval.contracts import digest as dg
+from adapteval.contracts.analysis import Analysis
 from adapteval.core.errors import AdaptEvalError
 from adapteval.core.keys import jsonable
-from adapteval.report import sections
 from adapteval.results import Results
 
 
@@ -114,27 +115,22 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 
 def analysis_sections(results: Results) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(known analyses by name, other analyses by name), each section built from the
-    stored rows; analyses without rows are absent."""
-    from adapteval.analyses import ANALYSES
-
+    """(analyses with their own digest by name, other analyses by name), each digested
+    from the stored rows; analyses without rows are absent."""
     names = list(dict.fromkeys(a.name for a in results.analyses))
     known, others = {}, {}
     for name in names:
         rows = results.analysis(name)
-        build = sections.BUILDERS.get(name)
-        if build is not None:
-            section = build(rows)
-            if section:
-                known[name] = section
-            continue
-        scalars: Callable[[dict[str, Any]], dict[str, Any]] = sections.top_level_numbers
-        if name in ANALYSES.names() and ANALYSES.get(name).provides:
-            scalars = ANALYSES.get(name).scalars
-        section = sections.other(rows, scalars)
+        cls = ANALYSES.get(name) if name in ANALYSES.names() else None
+        section = cls.digest(rows) if cls is not None else dg.other(rows, dg.top_level_numbers)
         if section:
-            others[name] = section
+            (known if cls is not None and own_digest(cls) else others)[name] = section
     return known, others
+
+
+def own_digest(cls: type[Analysis]) -> bool:
+    """Whether an analysis digests its rows its own way (the report has a place for it)."""
+    return cls.digest.__func__ is not Analysis.digest.__func__  # type: ignore[attr-defined]
 
 
 def provenance(results: Results, suite_file: str | None, source: str) -> dict[str, Any]:

@@ -10,8 +10,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from adapteval.report import plots
-from adapteval.report.sections import BUILDERS, grouped
+from adapteval.contracts.digest import grouped
+
+KNOWN = ("robustness", "calibration", "fairness", "counterfactual", "eec", "attribution",
+         "transfer", "compression", "cost")
+"""Analyses the template has a place for (their own ``digest``); others go under "Other"."""
 
 SECTIONS = (
     ("overview", "Overview"),
@@ -73,6 +76,8 @@ def svg(text: str) -> Markup:
 
 def figures(doc: dict[str, Any]) -> dict[str, Any]:
     """Every plot of the report (as inline SVG), keyed by where it goes."""
+    import adapteval.report.plots as plots  # matplotlib, only when a report is drawn
+
     a = doc["analyses"]
     out: dict[str, Any] = dict.fromkeys(FIGURES)
     if doc["flexibility"]:
@@ -129,6 +134,6 @@ def present(doc: dict[str, Any]) -> list[tuple[str, str]]:
 
 def render(doc: dict[str, Any]) -> str:
     template = environment().get_template("report.html.j2")
-    a = {name: doc["analyses"].get(name) for name in BUILDERS}
+    a = {name: doc["analyses"].get(name) for name in KNOWN}
     return template.render(doc=doc, a=a, board=board(doc), fig=figures(doc),
                            sections=present(doc))

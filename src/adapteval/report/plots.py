@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from adapteval.report.sections import grouped
+from adapteval.contracts.digest import grouped
 
 STYLE = {
     "svg.fonttype": "none",

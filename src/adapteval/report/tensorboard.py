@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from adapteval.analyses import ANALYSES
+from adapteval.contracts.digest import top_level_numbers
 from adapteval.core.errors import ConfigError
 from adapteval.results import Results
 from adapteval.store import CellRow
@@ -37,10 +39,7 @@ def run_dir(results: Results, key: str) -> str:
 def analysis_scalars(name: str, result: dict[str, Any]) -> dict[str, float]:
     """The headline numbers of an analysis result: its registered ``scalars`` when the
     analysis is known here, else the top-level numbers."""
-    from adapteval.analyses import ANALYSES
-    from adapteval.report.sections import top_level_numbers
-
-    if name in ANALYSES.names() and ANALYSES.get(name).provides:
+    if name in ANALYSES.names() and ANALYSES.get(name).offers:
         values = ANALYSES.get(name).scalars(result)
     else:
         values = top_level_numbers(result)

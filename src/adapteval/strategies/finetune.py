@@ -4,73 +4,31 @@ Each cell loads a fresh copy of the pretrained weights from the model's folder, 
 cell sees another's training and the shared (frozen) encoder is never touched. The
 seed fixes the validation carve-out, the batch order, the head's initial weights and
 dropout: the same seed gives the same numbers on the same machine. torch is imported
-only when a cell runs (see ``adapteval.strategies.training``).
+only when a cell runs (see ``adapteval.strategies.training``); the settings are
+:class:`adapteval.strategies.train_params.TrainParams`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, field_validator
+import numpy as np
 
 from adapteval.contracts.strategy import (
     STRATEGIES,
     CellContext,
     Fitted,
-    Params,
     Predictions,
     Predictor,
     Strategy,
 )
+from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
 from adapteval.data.task import View
-from adapteval.metrics import METRICS
-from adapteval.strategies.text_batches import carve_validation
+from adapteval.strategies.text_batches import carve_validation, encode_view
+from adapteval.strategies.train_params import TrainParams
 
-
-class TrainParams(Params):
-    """Optimisation, batching, early stopping and budget settings of trained strategies."""
-
-    learning_rate: float = Field(default=5e-5, gt=0, le=1)
-    head_learning_rate: float | None = Field(
-        default=None, gt=0, le=1,
-        description="default: 1e-2 on L2-normalised embeddings (sentence-transformers), "
-        "else 1e-3",
-    )
-    weight_decay: float = Field(default=0.01, ge=0)
-    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
-    max_grad_norm: float | None = Field(default=1.0, gt=0, description="None: no clipping")
-    gradient_accumulation_steps: int = Field(default=1, ge=1, le=1024)
-    epochs: int = Field(default=3, ge=1, le=1000)
-    max_steps: int | None = Field(
-        default=None, ge=1, description="optimizer steps; overrides epochs"
-    )
-    batch_size: int = Field(default=16, ge=1, le=4096)
-    eval_batch_size: int = Field(default=64, ge=1, le=4096)
-    max_length: int | None = Field(
-        default=None, gt=0, le=8192, description="tokens; default: the model's"
-    )
-    dropout: float = Field(default=0.1, ge=0, lt=1, description="dropout before the head")
-    validation_fraction: float = Field(
-        default=0.1, ge=0, le=0.5,
-        description="carved from train (seeded, stratified) unless the task has a validation split",
-    )
-    eval_every: int | None = Field(
-        default=None, ge=1, description="steps between evaluations; default: once per epoch"
-    )
-    patience: int | None = Field(
-        default=3, ge=1, description="evaluations without improvement before stopping; None: never"
-    )
-    metric: str = Field(
-        default="auto", description="early stopping on: auto (accuracy / mse), loss, or a metric"
-    )
-    max_seconds: float | None = Field(default=None, gt=0, description="training time budget")
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        if value not in ("auto", "loss") and value not in METRICS:
-            raise ValueError(f"use auto, loss or one of {', '.join(METRICS.names())}")
-        return value
+if TYPE_CHECKING:
+    from adapteval.models.kinds import ModelKind
 
 
 class TrainedPredictor(Predictor):
@@ -89,9 +47,6 @@ class TrainedPredictor(Predictor):
         self.pad_id = tokenizer.pad_token_id or 0
 
     def scores(self, texts: list[str], pairs: list[str] | None = None) -> Any:
-        import numpy as np
-
-        from adapteval.strategies.text_batches import encode_view
         from adapteval.strategies.training import predict
 
         view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
@@ -130,19 +85,19 @@ class TrainedStrategy(Strategy):
 
     frozen = False
     Params = TrainParams
+    modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is tokenized as one input
+    task_types = frozenset(TASK_TYPES)
 
-    def supports(self, model_kind: str) -> bool:
-        return model_kind == "hf"
+    def supports(self, model_kind: ModelKind) -> bool:
+        return model_kind.torch_weights
 
     def prepare(self, encoder: Any) -> Any:
         """Choose what trains; called on a fresh copy, under the cell's seed."""
         return encoder
 
     def fit(self, ctx: CellContext) -> Fitted:
-        import numpy as np
         import torch
 
-        from adapteval.strategies.text_batches import encode_view
         from adapteval.strategies.training import (
             Objective,
             TaskModel,

@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from adapteval.contracts.strategy import STRATEGIES, CellContext, Fitted, Predictions, Strategy
+from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
 from adapteval.data.task import View
 from adapteval.strategies.probe import ProbeParams, ProbePredictor, fit_predict
 
@@ -41,6 +42,8 @@ class KShot(Strategy):
     name = "kshot"
     description = "frozen probe on k examples per label, resampled n_experiments times"
     Params = KShotParams
+    modalities = frozenset({TEXT, TEXT_PAIR})
+    task_types = frozenset(TASK_TYPES)  # regression draws n_samples items
 
     def fit(self, ctx: CellContext) -> Fitted:
         """The predictor left for analyses averages the heads of all draws."""

@@ -15,7 +15,8 @@ from pydantic import Field
 
 from adapteval.contracts.strategy import STRATEGIES
 from adapteval.core.errors import IncompatibleError
-from adapteval.strategies.finetune import TrainedStrategy, TrainParams
+from adapteval.strategies.finetune import TrainedStrategy
+from adapteval.strategies.train_params import TrainParams
 
 TARGETS: dict[str, list[str]] = {
     "bert": ["query", "value"],

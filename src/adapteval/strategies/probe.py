@@ -18,11 +18,11 @@ from adapteval.contracts.strategy import (
     STRATEGIES,
     CellContext,
     Fitted,
-    Params,
     Predictions,
     Predictor,
     Strategy,
 )
+from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR, Params
 from adapteval.data.task import Task, View
 from adapteval.strategies.frozen import frozen_features
 
@@ -123,6 +123,8 @@ class Probe(Strategy):
     name = "probe"
     description = "frozen encoder + logistic regression (classification) / ridge (regression)"
     Params = ProbeParams
+    modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is [u, v, |u - v|, u * v]
+    task_types = frozenset(TASK_TYPES)
 
     def fit(self, ctx: CellContext) -> Fitted:
         train, test = ctx.split.train, ctx.split.test

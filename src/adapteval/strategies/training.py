@@ -11,16 +11,19 @@ the best state is put back before the test split is predicted.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from adapteval.core.env import silence_libraries
 from adapteval.metrics import METRICS
+from adapteval.models.hf import weight_format
 from adapteval.strategies.text_batches import (
     Encoded,
     collate,
@@ -28,9 +31,7 @@ from adapteval.strategies.text_batches import (
     n_batches,
     sorted_batches,
 )
-
-if TYPE_CHECKING:
-    from adapteval.strategies.finetune import TrainParams
+from adapteval.strategies.train_params import TrainParams
 
 Progress = Callable[[str, int, int], None] | None
 NEVER_TRAINED = ("pooler.",)  # computed by some encoders, unused by a head on pooled tokens
@@ -298,12 +299,7 @@ def load_encoder(encoder: Any) -> torch.nn.Module:
     """A fresh, trainable copy of an ``HFEncoder``'s weights: the pretrained ones read from
     disk with the encoder's own safety settings, or, for a random-weights control, a copy
     of the encoder's (never trained) random weights."""
-    import copy
-
     from transformers import AutoModel
-
-    from adapteval.core.env import silence_libraries
-    from adapteval.models.hf import weight_format
 
     silence_libraries()
     spec = encoder.spec

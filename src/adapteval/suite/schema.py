@@ -9,216 +9,28 @@ valid options::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from adapteval.core.errors import ConfigError
-
-TaskType = Literal["auto", "binary", "multiclass", "regression"]
-Format = Literal["auto", "csv", "tsv", "jsonl", "parquet", "hf"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelSpec(_Strict):
-    """One candidate model. A plain string in YAML means ``{source: <string>}``."""
-
-    source: str = Field(min_length=1, description="short name, local directory or hub id")
-    name: str | None = Field(default=None, description="label in tables; defaults to source")
-    kind: Literal["auto", "hf", "onnx", "majority", "tfidf"] = "auto"
-    tokenizer: str | None = Field(
-        default=None, description="tokenizer for an ONNX model: short name or folder"
-    )
-    revision: str | None = None
-    pooling: Literal["auto", "mean", "cls", "max"] = "auto"
-    normalize: bool | None = Field(default=None, description="None: as the model folder says")
-    max_length: int | None = Field(default=None, gt=0, le=8192)
-    batch_size: int = Field(default=32, gt=0, le=4096)
-    trust_remote_code: bool = False
-    allow_pickle: bool = Field(default=False, description="allow pickled (.bin) weights")
-    random_init: bool = Field(
-        default=False, description="control: same architecture with random weights"
-    )
-    init_seed: int = 0
-
-    @property
-    def label(self) -> str:
-        return self.name or self.source
+from adapteval.suite.specs import (
+    AnalysisSpec,
+    BootstrapSpec,
+    CriterionSpec,
+    ExecutorSpec,
+    ModelSpec,
+    RankSpec,
+    StrategySpec,
+    Strict,
+    TaskSpec,
+    safe_name,
+)
 
 
-class TaskSpec(_Strict):
-    """One labelled dataset. A plain string in YAML names a bundled task."""
-
-    name: str = Field(min_length=1)
-    bundled: str | None = None
-    path: str | None = None
-    files: dict[Literal["train", "validation", "test"], str] | None = None
-    format: Format = "auto"
-    encoding: str = "utf-8"
-    header: bool = True
-    columns: list[str] | None = Field(default=None, description="names for a headerless file")
-    quoting: bool = Field(default=True, description="false: quotes are ordinary characters")
-    text: str = "text"
-    text_pair: str | None = None
-    label: str = "label"
-    type: TaskType = "auto"
-    domain: str | None = None
-    group: str | None = None
-    id: str | None = Field(default=None, description="column of unique item ids")
-    split_column: str | None = None
-    test_size: float = Field(default=0.25, gt=0.0, lt=1.0)
-    split_seed: int | None = Field(
-        default=None, description="fixed seed for the train/test split; default: the cell seed"
-    )
-    max_train: int | None = Field(default=None, gt=0)
-    max_test: int | None = Field(default=None, gt=0)
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_safe(cls, value: str) -> str:
-        return _safe_name(value)
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        import codecs
-
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {value!r}; use e.g. utf-8, latin-1, cp1252") from None
-        return value
-
-    @model_validator(mode="after")
-    def _one_source(self) -> TaskSpec:
-        given = [k for k in ("bundled", "path", "files") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of bundled, path or files"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
-        if self.files is not None and "test" not in self.files:
-            raise ValueError("files needs a 'test' entry (and usually 'train')")
-        return self
-
-
-class StrategySpec(_Strict):
-    """An adaptation strategy and its parameters. A plain string means no parameters."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-class AnalysisSpec(_Strict):
-    """An analysis run on every cell it applies to (robustness, calibration, fairness,
-    attribution, transfer, compression, cost, ...), with its parameters. A plain string
-    means default parameters."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
-    strategies: list[str] | None = Field(
-        default=None, description="run only on cells of these strategies; default: all"
-    )
-    tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
-    models: list[str] | None = Field(default=None, description="only these models; default: all")
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-class CriterionSpec(_Strict):
-    """One acceptance rule. A plain string in YAML is the compact form, e.g.
-    ``"accuracy >= 0.85 on every task (ci_low)"`` (see ``adapteval.verdict``)."""
-
-    metric: str = Field(min_length=1, description="cell metric, analysis number or aggregate")
-    op: Literal[">=", "<=", ">", "<", "=="]
-    threshold: float
-    scope: str | None = Field(
-        default=None, description="every_task (default) | mean | worst_task | task:<name>"
-    )
-    statistic: Literal["mean", "ci_low", "ci_high"] = "mean"
-    strategy: str | None = Field(default=None, description="only this strategy; default: each")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _compact(cls, value: Any) -> Any:
-        from adapteval.verdict import parse_rule
-
-        return parse_rule(value) if isinstance(value, str) else value
-
-
-class BootstrapSpec(_Strict):
-    n_resamples: int = Field(default=1000, ge=100, le=100_000)
-    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
-    seed: int = 0
-
-
-class RankSpec(_Strict):
-    """Transferability estimators used by ``adapteval rank`` and ``shortlist``."""
-
-    estimators: list[str] | None = Field(default=None, description="default: all that apply")
-    primary: str = Field(default="logme", description="estimator that orders the shortlist")
-    max_items: int = Field(default=5000, ge=50, description="train items used per task (seeded)")
-
-
-class ExecutorSpec(_Strict):
-    """Where cells run. ``local`` runs them in this process, or with ``workers: N`` in N
-    processes (one model's cells per process at a time, torch threads = cores // N);
-    ``ray`` runs each model's cells in a Ray actor on a local cluster of ``num_cpus``
-    CPUs, or on the cluster at ``address``. A plain string means default options."""
-
-    name: Literal["local", "ray"] = "local"
-    workers: int = Field(default=1, ge=1, le=512, description="local: worker processes")
-    address: str | None = Field(default=None, description="ray: cluster address; default: "
-                                "a private local cluster")
-    num_cpus: int | None = Field(default=None, ge=1, le=100_000,
-                                 description="ray: CPUs of the local cluster; default: all cores")
-
-    @model_validator(mode="after")
-    def _options_fit(self) -> ExecutorSpec:
-        if self.name == "local" and (self.address is not None or self.num_cpus is not None):
-            raise ValueError("address and num_cpus apply to the ray executor only; "
-                             "set name: ray or use workers")
-        if self.name == "ray" and self.workers != 1:
-            raise ValueError("workers applies to the local executor only; "
-                             "the ray executor uses num_cpus")
-        if self.address is not None and not _RAY_ADDRESS.fullmatch(self.address):
-            raise ValueError(f"address {self.address!r} is not 'local', 'auto', HOST:PORT "
-                             "or ray://HOST:PORT")
-        return self
-
-
-_RAY_ADDRESS = re.compile(r"local|auto|(ray://)?[A-Za-z0-9_.\-]+:\d{1,5}")
-
-
-def _safe_name(value: str) -> str:
-    """Names may become file or folder names in the output directory (reports, caches),
-    so none may climb out of it or be absolute."""
-    if value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
-        raise ValueError(f"name {value!r} must not contain '/', '\\' or be '.' or '..'")
-    return value
-
-
-class Suite(_Strict):
+class Suite(Strict):
     """A whole evaluation: models × tasks × strategies × seeds."""
 
     name: str = "suite"
@@ -282,7 +94,7 @@ class Suite(_Strict):
     @field_validator("name")
     @classmethod
     def _name_is_safe(cls, value: str) -> str:
-        return _safe_name(value)
+        return safe_name(value)
 
     @field_validator("strategies", "analyses", mode="before")
     @classmethod

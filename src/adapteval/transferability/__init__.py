@@ -4,8 +4,8 @@ Each estimator scores how well a model's frozen features (``n x d``, one row per
 sample) suit a labelled task, without fine-tuning. Use them to rank candidate
 models on the same data; the scales of different estimators are not comparable.
 
-``ESTIMATORS`` maps a name to an :class:`Estimator`; :func:`estimate` runs several
-on the same features::
+``ESTIMATORS`` is the registry of :class:`Estimator` plugins (entry-point group
+``adapteval.estimators``); :func:`estimate` runs several on the same features::
 
     from adapteval.transferability import estimate
     scores = estimate(features, labels, ["logme", "hscore"])
@@ -17,9 +17,11 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from adapteval.core.errors import ConfigError, IncompatibleError
+from adapteval.core.plugin import MODALITIES, Params
+from adapteval.core.registry import Registry
 from adapteval.transferability.gbc import gbc
 from adapteval.transferability.hscore import hscore
 from adapteval.transferability.inputs import (
@@ -60,6 +62,17 @@ class Estimator:
     higher_is_better: bool
     supports_regression: bool
     reference: str
+    Params: ClassVar[type[Params]] = Params  # estimators take no parameters
+    modalities: ClassVar[frozenset[str]] = frozenset(MODALITIES)  # features of any input
+
+    @property
+    def description(self) -> str:
+        return self.reference
+
+    @property
+    def task_types(self) -> frozenset[str]:
+        kinds = {"binary", "multiclass"}
+        return frozenset(kinds | {"regression"} if self.supports_regression else kinds)
 
     def __call__(self, features: Any, labels: Any, *, regression: bool = False) -> float:
         if regression and not self.supports_regression:
@@ -72,9 +85,8 @@ class Estimator:
         return float(self.function(features, labels))
 
 
-ESTIMATORS: dict[str, Estimator] = {
-    e.name: e
-    for e in (
+ESTIMATORS: Registry[Estimator] = Registry("estimators", "transferability estimator")
+for _estimator in (
         Estimator(
             "logme",
             logme,
@@ -115,7 +127,7 @@ ESTIMATORS: dict[str, Estimator] = {
             higher_is_better=True,
             supports_regression=True,
             reference="Kornblith, Shlens, Le. Do Better ImageNet Models Transfer "
-            "Better? CVPR 2019 (cross-validated linear probe).",
+            "Better? CVPR 2019 (cross-validated logistic / ridge regression).",
         ),
         Estimator(
             "gbc",
@@ -134,20 +146,19 @@ ESTIMATORS: dict[str, Estimator] = {
             reference="Huang, Huang, Rong, Yang, Wei. Frustratingly Easy "
             "Transferability Estimation. ICML 2022.",
         ),
-    )
-}
+):
+    ESTIMATORS.register(_estimator)
 
 
 def _lookup(name: str) -> Estimator:
-    try:
-        return ESTIMATORS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(ESTIMATORS), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ConfigError(
-            f"unknown transferability estimator {name!r}",
-            fix=f"{hint}valid estimators: {', '.join(ESTIMATORS)}",
-        ) from None
+    if name in ESTIMATORS:
+        return ESTIMATORS.get(name)
+    close = difflib.get_close_matches(name, list(ESTIMATORS), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(
+        f"unknown transferability estimator {name!r}",
+        fix=f"{hint}valid estimators: {', '.join(ESTIMATORS)}",
+    )
 
 
 def estimate(

@@ -1,6 +1,6 @@
 """Leave-one-out k-nearest-neighbour accuracy on frozen features.
 
-The classic non-parametric probe (Cover and Hart, "Nearest neighbor pattern
+The classic non-parametric classifier (Cover and Hart, "Nearest neighbor pattern
 classification", IEEE Trans. Information Theory 1967), used as a training-free
 transferability baseline: each sample is classified by the majority label of its
 ``k`` nearest other samples.
@@ -89,7 +89,7 @@ def _chunk_credit(
 
 
 def knn_loo_accuracy(features: Any, labels: Any, *, k: int = 5, metric: str = "cosine") -> float:
-    """Leave-one-out ``k``-NN accuracy (0..1); higher means better transfer.
+    """Leave-one-out ``k``-NN accuracy (0..1); higher means more transferable features.
 
     Each sample is excluded from its own neighbours. ``metric`` is ``"cosine"``
     (zero vectors are at similarity 0 to everything) or ``"euclidean"``.

@@ -1,9 +1,9 @@
-"""Cross-validated linear probe on frozen features.
+"""Cross-validated linear classifier (or regressor) on frozen features.
 
 The standard linear-evaluation protocol (e.g. Kornblith, Shlens and Le, "Do Better
-ImageNet Models Transfer Better?", CVPR 2019): fit a logistic-regression probe on
+ImageNet Models Transfer Better?", CVPR 2019): fit logistic regression on
 standardised frozen features and report its held-out accuracy; for regression
-targets, a ridge probe (regularisation chosen by efficient leave-one-out, scikit-
+targets, ridge regression (regularisation chosen by efficient leave-one-out, scikit-
 learn's ``RidgeCV``) and its held-out R^2.
 
 Folds are assigned from a keyed hash (BLAKE2b, key = ``seed``) of each sample's
@@ -60,7 +60,7 @@ def canonical_folds(
     return order, np.arange(len(x)) % folds
 
 
-def _probe_classes(x: np.ndarray, codes: np.ndarray, fold: np.ndarray, folds: int) -> float:
+def _cv_accuracy(x: np.ndarray, codes: np.ndarray, fold: np.ndarray, folds: int) -> float:
     correct = 0
     for f in range(folds):
         train, test = fold != f, fold == f
@@ -76,7 +76,7 @@ def _probe_classes(x: np.ndarray, codes: np.ndarray, fold: np.ndarray, folds: in
     return correct / len(codes)
 
 
-def _probe_targets(x: np.ndarray, y: np.ndarray, fold: np.ndarray, folds: int) -> float:
+def _cv_r2(x: np.ndarray, y: np.ndarray, fold: np.ndarray, folds: int) -> float:
     pred = np.empty_like(y)
     for f in range(folds):
         train, test = fold != f, fold == f
@@ -94,11 +94,11 @@ def linear_cv_score(
     seed: int = 0,
     regression: bool = False,
 ) -> float:
-    """Out-of-fold accuracy of a logistic probe, or R^2 of a ridge probe.
+    """Out-of-fold accuracy of logistic regression, or R^2 of ridge regression.
 
     The score pools the out-of-fold predictions of all ``folds`` folds (stratified
     by class for classification). ``seed`` changes the fold assignment. Higher
-    means better transfer; R^2 can be negative.
+    means more transferable features; R^2 can be negative.
     """
     seed = check_int(seed, "seed", -(2**63), 2**63 - 1)
     if regression:
@@ -106,9 +106,9 @@ def linear_cv_score(
         folds = check_int(folds, "folds", 2, x.shape[0])
         order, fold = canonical_folds(x, y, folds, seed, None)
         with blas_threads(folds * svd_work(*x.shape)):
-            return _probe_targets(x[order], y[order], fold, folds)
+            return _cv_r2(x[order], y[order], fold, folds)
     x, codes, _ = classification_inputs(features, labels)
     folds = check_int(folds, "folds", 2, x.shape[0])
     order, fold = canonical_folds(x, codes, folds, seed, codes)
     with blas_threads(folds * svd_work(*x.shape)):
-        return _probe_classes(x[order], codes[order], fold, folds)
+        return _cv_accuracy(x[order], codes[order], fold, folds)

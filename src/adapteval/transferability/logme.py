@@ -211,7 +211,7 @@ def evidence_fit(features: Any, target: Any) -> EvidenceFit:
 
 
 def logme(features: Any, labels: Any, *, regression: bool = False) -> float:
-    """LogME score (You et al., ICML 2021): higher means better transfer.
+    """LogME score (You et al., ICML 2021): higher means more transferable features.
 
     Classification labels become one-hot target columns; regression targets are
     used as given (1-D or ``n x k``). Returns the mean over target columns of the

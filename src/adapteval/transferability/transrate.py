@@ -43,7 +43,7 @@ def coding_rate(z: np.ndarray, eps: float) -> float:
 
 
 def transrate(features: Any, labels: Any, *, eps: float = 1e-2) -> float:
-    """TransRate (Huang et al., ICML 2022), in nats; higher means better transfer.
+    """TransRate (Huang et al., ICML 2022), in nats; higher means more transferable features.
 
     ``eps`` is the allowed distortion (default ``1e-2``, i.e. ``eps^2 = 1e-4``);
     compare scores only between runs with the same ``eps``.

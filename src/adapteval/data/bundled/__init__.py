@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapteval.core.errors import ConfigError
-from adapteval.suite.schema import TaskSpec
+from adapteval.suite.specs import TaskSpec
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,0 +1,3 @@
+from adapteval.cli import app
+
+app()

@@ -1,0 +1,141 @@
+"""Commands that read stored results: ``results``, ``rank``, ``report`` and ``compare``."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapteval.cli.common import app, err, fail, out, print_results
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def results(
+    source: Annotated[
+        Path, typer.Argument(help="a store folder or file, or a suite YAML (its cells only)")
+    ] = Path("adapteval-results"),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Show what is in the store."""
+    from adapteval.api import results as load_results
+    from adapteval.core.errors import StoreError
+
+    try:
+        if not source.exists():
+            raise StoreError(
+                "no store here", where=str(source),
+                fix="run a suite first, or pass the store folder / suite file",
+            )
+        res = load_results(source)
+        if fmt is Format.table:
+            print_results(res)
+        elif fmt is Format.csv:
+            sys.stdout.write(res.to_pandas().drop(columns=["key"]).to_csv(index=False))
+        else:
+            sys.stdout.write(res.to_pandas().to_json(orient="records", indent=1) + "\n")
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+
+
+@app.command()
+def rank(
+    suite: Annotated[Path, typer.Argument(help="suite YAML file")],
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
+) -> None:
+    """Rank the suite's models with transferability estimators (no training); when the
+    store has adapted results, report how well each estimator predicted them."""
+    import time
+
+    from adapteval.api import rank as rank_api
+    from adapteval.ranking import ranking_agreement
+    from adapteval.terminal import ranking_tables
+
+    try:
+        t0 = time.perf_counter()
+        ranking, results = rank_api(suite, output_dir=output_dir)
+        err.print(f"ranked in {time.perf_counter() - t0:.1f} s", highlight=False)
+        agreement = ranking_agreement(ranking, results) if len(results) else None
+        for t in ranking_tables(ranking, agreement):
+            out.print(t)
+            out.print()
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def report(
+    source: Annotated[
+        Path, typer.Argument(help="a suite YAML (its cells) or a store folder")
+    ] = Path("adapteval-results"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="default: report.html / .md / .json")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="log cells and the report to MLflow "
+                           "(default: <output_dir>/mlflow.db)")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option("--mlflow-uri", help="MLflow tracking URI (implies --mlflow)")
+    ] = None,
+) -> None:
+    """Write a report: offline HTML with plots, a Markdown summary or a JSON export."""
+    from adapteval.api import load, store_folder, write_report
+    from adapteval.report import track
+
+    try:
+        results, _ = load(source)
+        path = write_report(source, output, fmt.value)
+        err.print(f"wrote {path}", highlight=False)
+        if mlflow or mlflow_uri:
+            done = track(results, store_folder(source), mlflow=mlflow_uri or True, report=path)
+            err.print(f"logged {done['mlflow']['runs_added']} new run(s) and the report to "
+                      f"{done['mlflow']['uri']}", highlight=False)
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="result set A (store folder or suite YAML), e.g. old")],
+    b: Annotated[Path, typer.Argument(help="result set B, e.g. new")],
+    model_a: Annotated[str | None, typer.Option("--model-a", help="model of A to compare")] = None,
+    model_b: Annotated[str | None, typer.Option("--model-b", help="model of B to compare")] = None,
+    fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.table,
+) -> None:
+    """Compare two result sets per task and strategy: B − A with paired significance."""
+    import json
+
+    from adapteval.api import load
+    from adapteval.report.compare import compare as compare_sets
+
+    try:
+        rows = compare_sets(load(a)[0], load(b)[0], model_a=model_a, model_b=model_b)
+        if fmt is CompareFormat.json:
+            sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        else:
+            from adapteval.terminal import compare_table
+
+            out.print(compare_table(rows))
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)

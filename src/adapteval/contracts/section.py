@@ -1,0 +1,122 @@
+"""Presentation-neutral sections: what a table shows, not how it is drawn.
+
+Analyses (next to their code) and the Results-level builders (``adapteval.presentation``)
+describe their output as :class:`Section` objects; the terminal (rich), the Markdown and
+the HTML views render the same objects, each in its own style. Plain dataclasses: no
+rich, Jinja2 or matplotlib here.
+
+A :class:`Cell` carries a value and how it reads: ``text`` (as is), ``number`` (a format
+spec such as ``".3f"``, ``"+.3f"``, ``".0%"``, ``",.0f"``, ``"d"``, ``".4g"``, optionally
+with ``std`` (shown ``±std``), ``ci`` (shown ``[lo, hi]`` in the same spec) or a ``label``
+in front (shown ``label (value)``)), ``ci`` alone, ``pair`` (two numbers ``a / b``),
+``count`` (an integer, as is) and ``na`` (nothing measured; ``reason`` says why, ``text``
+is what a view prints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CellKind = Literal["text", "count", "number", "ci", "pair", "na"]
+Align = Literal["left", "right"]
+Status = Literal["good", "bad"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of a table and how it reads."""
+
+    value: Any = None
+    kind: CellKind = "text"
+    fmt: str = ".3f"
+    std: float | None = None
+    ci: tuple[float, float] | None = None
+    label: str | None = None
+    note: str | None = None  # a quiet remark after the value, in parentheses
+    reason: str | None = None  # for ``na``: why nothing was measured
+    text: str = "—"  # for ``na``: what the views print
+    strong: bool = False
+    status: Status | None = None
+
+    @classmethod
+    def of(cls, value: Any, fmt: str = ".3f", **kw: Any) -> Cell:
+        """A number, or ``na`` when it is missing (None or NaN)."""
+        if value is None or value != value:
+            return cls(kind="na", **{k: v for k, v in kw.items() if k in ("reason", "text")})
+        return cls(value, "number", fmt, **kw)
+
+    @classmethod
+    def interval(cls, lo: float, hi: float, fmt: str = ".3f") -> Cell:
+        return cls(None, "ci", fmt, ci=(lo, hi))
+
+    @classmethod
+    def na(cls, reason: str | None = None, text: str = "—") -> Cell:
+        return cls(kind="na", reason=reason, text=text)
+
+
+def cells(*values: Any) -> tuple[Cell, ...]:
+    """Cells of plain values: a Cell stays, anything else is text."""
+    return tuple(v if isinstance(v, Cell) else Cell(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    align: Align = "left"
+    wrap: bool = False  # False: the view keeps the column on one line
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[Cell, ...]
+    new_group: bool = False  # a rule above this row
+    strong: bool = False  # a summary row
+
+
+@dataclass
+class SectionTable:
+    """One table: columns, rows (in groups), a caption (its title) and a legend."""
+
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+    caption: str = ""
+    legend: str = ""
+
+    def add(self, *values: Any, new_group: bool = False, strong: bool = False) -> None:
+        self.rows.append(Row(cells(*values), new_group=new_group, strong=strong))
+
+
+def columns(*names: str, left: Sequence[str] = (), right: Sequence[str] = (),
+            wrap: Sequence[str] = ()) -> list[Column]:
+    """Columns by name: those in ``left`` (or not in ``right`` when ``right`` is given)
+    align left, the rest right; ``wrap`` names the ones that may wrap."""
+    def align(n: str) -> Align:
+        if right:
+            return "right" if n in right else "left"
+        return "left" if n in left else "right"
+
+    return [Column(n, align(n), n in wrap) for n in names]
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """A figure a view may draw: its kind (e.g. ``retention``, ``heatmap``), a title and
+    the plain data the plot reads."""
+
+    kind: str
+    title: str = ""
+    data: Any = None
+
+
+@dataclass
+class Section:
+    """A part of a report: a key, a title, an introduction, tables, plots and notes."""
+
+    key: str
+    title: str = ""
+    intro: str = ""
+    tables: list[SectionTable] = field(default_factory=list)
+    plots: list[PlotSpec] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

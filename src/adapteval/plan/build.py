@@ -1,0 +1,194 @@
+"""From a validated suite to a plan: resolved models, loaded tasks and keyed cells.
+
+Everything that can be wrong with the input is found here, before any model runs: an
+unknown metric, strategy or model kind, bad strategy parameters, a missing model,
+unreadable data, a model, strategy or analysis that does not accept a task's items.
+"""
+
+from __future__ import annotations
+
+import json
+
+from adapteval.analyses import ANALYSES, Analysis
+from adapteval.core.errors import ConfigError, DataError, IncompatibleError
+from adapteval.data.task import Task, load_task
+from adapteval.metrics import METRICS, metrics_for
+from adapteval.models.kinds import MODEL_KINDS, resolve_model
+from adapteval.models.ref import ModelRef
+from adapteval.plan.cells import Cell, Plan, cell_key
+from adapteval.plan.criteria import resolve_criteria
+from adapteval.strategies import STRATEGIES, Strategy
+from adapteval.suite.schema import Suite
+from adapteval.suite.specs import ModelSpec
+from adapteval.transferability import ESTIMATORS
+
+
+def _check_rank(suite: Suite) -> None:
+    names = list(suite.rank.estimators or []) + [suite.rank.primary]
+    fields = [f"rank.estimators[{i}]" for i in range(len(suite.rank.estimators or []))]
+    for name, field_ in zip(names, [*fields, "rank.primary"], strict=True):
+        if name not in ESTIMATORS:
+            raise ConfigError(
+                f"unknown estimator {name!r}", where=f"{suite.source}: {field_}",
+                fix=f"valid estimators: {', '.join(ESTIMATORS)}",
+            )
+    if suite.rank.estimators and suite.rank.primary not in suite.rank.estimators:
+        raise ConfigError(
+            f"rank.primary {suite.rank.primary!r} is not among rank.estimators",
+            where=f"{suite.source}: rank.primary", fix="add it to rank.estimators or pick one of them",
+        )
+
+
+def _check_splits(suite: Suite, tasks: list[Task]) -> None:
+    """Draw every task's split for every seed now, so a task too small to split fails
+    before any work rather than in the middle of a run."""
+    for i, task in enumerate(tasks):
+        where = f"{suite.source}: tasks[{i}] ({task.name})"
+        for seed in suite.seeds:
+            try:
+                split = task.split(seed)
+            except ValueError as exc:
+                raise DataError(
+                    f"cannot split the data for seed {seed}: {str(exc).splitlines()[0]}",
+                    where=where, fix="provide more rows per class, or give train/test splits",
+                ) from None
+            if not task.is_regression and len(set(split.train.y.tolist())) < 2:
+                raise DataError(
+                    f"the train split for seed {seed} has only one class", where=where,
+                    value=len(split.train), fix="provide more rows per class",
+                )
+
+
+def _check_metrics(suite: Suite, tasks: list[Task]) -> None:
+    """Every task needs at least one listed metric that applies to its type."""
+    for task in tasks:
+        if not metrics_for(task.type, suite.metrics):
+            wanted = "regression" if task.is_regression else "classification"
+            options = [n for n in METRICS.names() if METRICS.get(n).applies_to(task.type)]
+            raise ConfigError(
+                f"none of the listed metrics applies to {task.type} task {task.name!r}",
+                where=f"{suite.source}: metrics", value=suite.metrics,
+                fix=f"add a {wanted} metric: {', '.join(options)}",
+            )
+
+
+def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Strategy],
+                      analyses: list[Analysis], tasks: list[Task]) -> None:
+    """Every model kind, strategy and analysis accepts the items of the tasks it meets."""
+    users: list[tuple[str, str, frozenset[str], list[Task]]] = []
+    for i, m in enumerate(models):
+        users.append((f"model {m.label!r} ({m.kind})", f"models[{i}]",
+                      MODEL_KINDS.get(m.kind).modalities, tasks))
+    for i, s in enumerate(strategies):
+        users.append((f"strategy {s.name!r}", f"strategies[{i}]", type(s).modalities, tasks))
+    for i, a in enumerate(analyses):
+        mine = [t for t in tasks if a.tasks is None or t.name in a.tasks]
+        users.append((f"analysis {a.name!r}", f"analyses[{i}]", type(a).modalities, mine))
+    for what, field_, accepted, met in users:
+        for task in met:
+            if task.modality not in accepted:
+                raise IncompatibleError(
+                    f"{what} does not accept the {task.modality} items of task {task.name!r}",
+                    where=f"{suite.source}: {field_}",
+                    fix=f"it accepts {', '.join(sorted(accepted)) or 'nothing'}; "
+                        "drop it or the task",
+                )
+
+
+def _strategies(suite: Suite) -> list[Strategy]:
+    strategies = []
+    for i, s in enumerate(suite.strategies):
+        where = f"{suite.source}: strategies[{i}]"
+        strategies.append(STRATEGIES.get(s.name, where=where).from_spec(s.params, where=where))
+    names = [st.name for st in strategies]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"strategy {twice[0]!r} is listed twice", where=f"{suite.source}: strategies",
+            fix="list each strategy once (one entry per strategy, with its parameters)",
+        )
+    return strategies
+
+
+def _analyses(suite: Suite, strategy_names: list[str]) -> list[Analysis]:
+    analyses = []
+    for i, a in enumerate(suite.analyses):
+        where = f"{suite.source}: analyses[{i}]"
+        analyses.append(ANALYSES.get(a.name, where=where).from_spec(a, where=where))
+        for field_, what, listed, known in (
+            ("strategies", "strategy", a.strategies, strategy_names),
+            ("tasks", "task", a.tasks, [t.name for t in suite.tasks]),
+            ("models", "model", a.models, [m.label for m in suite.models] + list(suite.baselines)),
+        ):
+            for value in listed or []:
+                if value not in known:
+                    raise ConfigError(
+                        f"analysis {a.name!r} names unknown {what} {value!r}",
+                        where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
+                    )
+    configs = [json.dumps(a.config(), sort_keys=True) for a in analyses]
+    for i, c in enumerate(configs):
+        if configs.index(c) != i:
+            raise ConfigError(
+                f"analysis {analyses[i].name!r} is listed twice with the same parameters",
+                where=f"{suite.source}: analyses[{i}]", fix="list it once",
+            )
+    return analyses
+
+
+def _models(suite: Suite) -> list[ModelRef]:
+    specs = list(suite.models)
+    for b in suite.baselines:
+        if not any((m.kind == b) or (m.kind == "auto" and m.source == b) for m in specs):
+            specs.append(ModelSpec(source=b))
+    models = [
+        resolve_model(m, suite.base_dir, where=f"{suite.source}: models[{i}] ({m.label})")
+        for i, m in enumerate(specs)
+    ]
+    seen: dict[str, str] = {}
+    for i, m in enumerate(models):
+        if m.key in seen:
+            raise ConfigError(
+                f"model {m.label!r} is the same model with the same settings as {seen[m.key]!r}",
+                where=f"{suite.source}: models[{i}]", fix="list each model once",
+            )
+        seen[m.key] = m.label
+    return models
+
+
+def build_plan(suite: Suite) -> Plan:
+    strategies = _strategies(suite)
+    analyses = _analyses(suite, [st.name for st in strategies])
+    _check_rank(suite)
+    for i, name in enumerate(suite.metrics or []):
+        METRICS.get(name, where=f"{suite.source}: metrics[{i}]")
+    models = _models(suite)
+    tasks = [
+        load_task(t, suite.base_dir, where=f"{suite.source}: tasks[{i}] ({t.name})")
+        for i, t in enumerate(suite.tasks)
+    ]
+    _check_metrics(suite, tasks)
+    _check_modalities(suite, models, strategies, analyses, tasks)
+    _check_splits(suite, tasks)
+
+    cells, skipped = [], []
+    for model in models:
+        kind = MODEL_KINDS.get(model.kind)
+        for strategy in strategies:
+            if not strategy.supports(kind):
+                skipped.append(f"{strategy.name} does not apply to {model.label} ({model.kind})")
+                continue
+            for task in tasks:
+                for seed in suite.seeds:
+                    cells.append(Cell(cell_key(model, task, strategy, seed), model, task,
+                                      strategy, seed))
+    if not cells:
+        raise IncompatibleError(
+            "no model supports any listed strategy", where=f"{suite.source}: strategies",
+            fix="add a frozen strategy such as probe",
+        )
+    plan = Plan(suite, models, tasks, strategies, cells, skipped, analyses)
+    for i, analysis in enumerate(analyses):
+        analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
+    plan.criteria = resolve_criteria(plan)
+    return plan

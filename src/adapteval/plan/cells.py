@@ -1,0 +1,84 @@
+"""What a plan holds: keyed cells (model × task × strategy × seed), their analysis jobs
+and the resolved acceptance rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from adapteval._version import __version__
+from adapteval.analyses import Analysis
+from adapteval.core.keys import content_key
+from adapteval.data.task import Task
+from adapteval.models.ref import ModelRef
+from adapteval.strategies import Strategy
+from adapteval.suite.schema import Suite
+
+if TYPE_CHECKING:
+    from adapteval.plan.criteria import Rule
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    model: ModelRef
+    task: Task
+    strategy: Strategy
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.model.label} · {self.task.name} · {self.strategy.name} · seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One analysis of one cell, with its storage key."""
+
+    key: str
+    analysis: Analysis
+    cell: Cell
+
+
+@dataclass
+class Plan:
+    suite: Suite
+    models: list[ModelRef]
+    tasks: list[Task]
+    strategies: list[Strategy]
+    cells: list[Cell]
+    skipped: list[str] = field(default_factory=list)
+    analyses: list[Analysis] = field(default_factory=list)
+    criteria: list[Rule] = field(default_factory=list)  # resolved acceptance rules
+
+    def task(self, name: str) -> Task:
+        return next(t for t in self.tasks if t.name == name)
+
+    def jobs(self) -> dict[str, list[Job]]:
+        """cell key -> the analyses to run on it. Model-scope analyses go to the first
+        cell of their model they apply to (in plan order), once per model; their key
+        holds that cell's task data and seed, since what they measure (e.g. latency)
+        depends on the texts they run on."""
+        out: dict[str, list[Job]] = {}
+        placed: set[tuple[str, int]] = set()
+        for cell in self.cells:
+            for i, analysis in enumerate(self.analyses):
+                if not analysis.selected(cell):
+                    continue
+                if analysis.scope == "model":
+                    if (cell.model.key, i) in placed:
+                        continue
+                    placed.add((cell.model.key, i))
+                    key = content_key({"model": cell.model.key, "analysis": analysis.config(),
+                                       "version": __version__, "texts": cell.task.fingerprint,
+                                       "seed": cell.seed})
+                else:
+                    key = content_key({"cell": cell.key, "analysis": analysis.config()})
+                out.setdefault(cell.key, []).append(Job(key, analysis, cell))
+        return out
+
+
+def cell_key(model: ModelRef, task: Task, strategy: Strategy, seed: int) -> str:
+    """The storage key of a cell: everything that changes its numbers."""
+    return content_key({"model": model.key, "task": task.fingerprint,
+                        "strategy": strategy.config(), "seed": seed, "version": __version__})
