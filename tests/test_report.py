@@ -103,8 +103,10 @@ def contract_rows() -> list[AnalysisRow]:
                 "examples": [{"tokens": ["great", EVIL, "food"], "scores": [0.8, -0.4, 0.0],
                               "label": "1", "pred": "1"}]}, seed=seed),
             row("transfer", {"source": "yelp", "targets": [
-                {"task": "yelp", "domain": None, "accuracy": 0.8 + shift, "in_domain": True},
-                {"task": "spam", "domain": None, "accuracy": 0.55, "in_domain": False}]},
+                {"task": "yelp", "domain": None, "accuracy": 0.8 + shift, "in_domain": True,
+                 "correct": [1, 1, 1, 0]},
+                {"task": "spam", "domain": None, "accuracy": 0.55, "in_domain": False,
+                 "correct": [1, 0]}]},
                 seed=seed),
             row("compression", {
                 "levels": [{"method": "magnitude", "amount": 0.0, "sparsity": 0.0,
@@ -120,52 +122,57 @@ def contract_rows() -> list[AnalysisRow]:
     return rows
 
 
-def test_analysis_digests_average_seeds_as_the_contract_reads():
+def digest(name, rows):
+    """The numbers an analysis' sections carry for the report (``Section.data``)."""
+    return next((s.data for s in ANALYSES.get(name).sections(rows) if s.data is not None), None)
+
+
+def test_analysis_sections_average_seeds_as_the_contract_reads():
     rows = contract_rows()
     by = {name: [r for r in rows if r.name == name] for name in KNOWN}
 
-    rob = ANALYSES.get("robustness").digest(by["robustness"])
+    rob = digest("robustness", by["robustness"])
     assert rob["summary"][0]["clean_accuracy"] == pytest.approx(0.81)
     assert rob["summary"][0]["n_seeds"] == 2
     typos = next(p for p in rob["perturbations"] if p["name"] == "typos")
     assert typos["drop"] == pytest.approx(0.11) and typos["changed_fraction"] == 0.9
     assert rob["examples"][0]["original"] == f"good {EVIL}"
 
-    cal = ANALYSES.get("calibration").digest(by["calibration"])
+    cal = digest("calibration", by["calibration"])
     assert cal["summary"][0]["ece"] == pytest.approx(0.05)
     assert cal["summary"][0]["T"] == 1.3 and cal["summary"][0]["ece_after"] == 0.02
     low = cal["diagrams"][0]["bins"][0]  # 10 + 10 items, accuracies 0.5 and 0.52
     assert low["count"] == 20 and low["accuracy"] == pytest.approx(0.51)
 
-    fair = ANALYSES.get("fairness").digest(by["fairness"])
+    fair = digest("fairness", by["fairness"])
     assert fair["summary"][0]["largest_gap"] == pytest.approx(0.11)
     assert fair["summary"][0]["largest_gap_ci"] == [0.02, 0.2]
     assert fair["summary"][0]["demographic_parity_difference_ci"] == [0.01, pytest.approx(0.11)]
     assert {g["group"] for g in fair["groups"]} == {EVIL, "b"}
 
-    eec = ANALYSES.get("eec").digest(by["eec"])
+    eec = digest("eec", by["eec"])
     gender = next(a for a in eec["attributes"] if a["attribute"] == "gender")
     assert gender["p_value"] == pytest.approx(0.05) and gender["min_p_value"] == 0.04
 
-    attr = ANALYSES.get("attribution").digest(by["attribution"])
+    attr = digest("attribution", by["attribution"])
     tokens = attr["examples"][0]["tokens"]
     assert [t["weight"] for t in tokens] == [1.0, 0.5, 0.0]
     assert [t["sign"] for t in tokens] == ["pos", "neg", "zero"]
 
-    tr = ANALYSES.get("transfer").digest(by["transfer"])["matrices"][0]
+    tr = digest("transfer", by["transfer"])["matrices"][0]
     assert tr["sources"] == ["yelp"] and tr["targets"] == ["yelp", "spam"]
     assert tr["values"][0] == [pytest.approx(0.81), 0.55]
     assert tr["in_domain"] == [[True, False]]
 
-    comp = ANALYSES.get("compression").digest(by["compression"])
+    comp = digest("compression", by["compression"])
     assert comp["curves"][0]["points"][1]["retention"] == pytest.approx(0.96)
-    assert ANALYSES.get("cost").digest(by["cost"])["models"][0]["latency_ms_p95"] == 9.5
-    params = ANALYSES.get("cost").digest(by["cost"])["models"][0]["params"]
+    assert digest("cost", by["cost"])["models"][0]["latency_ms_p95"] == 9.5
+    params = digest("cost", by["cost"])["models"][0]["params"]
     assert params == 22_700_000 and isinstance(params, int)  # shown as a count: 22,700,000
-    assert ANALYSES.get("counterfactual").digest(by["counterfactual"])["summary"][0]["mean_abs_gap"] == \
+    assert digest("counterfactual", by["counterfactual"])["summary"][0]["mean_abs_gap"] == \
         pytest.approx(0.02)
     for name in KNOWN:
-        assert ANALYSES.get(name).digest([]) is None, name  # no rows: no section
+        assert ANALYSES.get(name).sections([]) == [], name  # no rows: no section
 
 
 def test_html_shows_every_section_with_its_plots_and_escapes_text(results):

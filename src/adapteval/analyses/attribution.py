@@ -26,7 +26,14 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import PlotSpec, Section
 from adapteval.contracts.strategy import Predictor
 from adapteval.core.errors import ConfigError
 from adapteval.core.plugin import TEXT, TEXT_PAIR, Number, Params
@@ -151,20 +158,38 @@ class Attribution(Analysis):
                 **faith, **extra, "examples": examples}
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: faithfulness numbers and a few highlighted examples."""
-        fields = ("comprehensiveness", "sufficiency", "random_comprehensiveness",
-                  "random_sufficiency", "faithfulness_margin")
-        summary = dg.averaged(rows, fields)
-        if not summary:
-            return None
-        for rec, rs in zip(summary, dg.grouped(rows, ("model", "strategy", "task")).values(), strict=True):
-            rec["method"] = rs[0].result.get("method")
-        shown = [{"model": e["model"], "strategy": e["strategy"], "task": e["task"],
-                  "label": e.get("label"), "pred": e.get("pred"),
-                  "tokens": highlighted(e.get("tokens") or [], e.get("scores") or [])}
-                 for e in dg.examples(rows)]
-        return {"summary": summary, "examples": shown}
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Faithfulness numbers and a few highlighted examples (``tokens`` plots: text
+        with a colour per word)."""
+        data = digest(rows)
+        if data is None:
+            return []
+        shown = dg.table(data["summary"], ["model", "strategy", "task", "method",
+                                           "comprehensiveness", "sufficiency",
+                                           "random_comprehensiveness", "random_sufficiency",
+                                           "faithfulness_margin"])
+        plots = [PlotSpec("tokens", f"{e['model']} · {e['strategy']} · {e['task']}", e)
+                 for e in data["examples"]]
+        return [cls.section(rows, data, title="Attributions", part="acceptability",
+                            report_tables=[shown], plots=plots,
+                            notes=["Red: pushes towards the predicted class; blue: against "
+                                   "it; stronger colour, larger attribution."] if plots else [])]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: faithfulness numbers and a few highlighted examples."""
+    fields = ("comprehensiveness", "sufficiency", "random_comprehensiveness",
+              "random_sufficiency", "faithfulness_margin")
+    summary = dg.averaged(rows, fields)
+    if not summary:
+        return None
+    for rec, rs in zip(summary, dg.grouped(rows, ("model", "strategy", "task")).values(), strict=True):
+        rec["method"] = rs[0].result.get("method")
+    shown = [{"model": e["model"], "strategy": e["strategy"], "task": e["task"],
+              "label": e.get("label"), "pred": e.get("pred"),
+              "tokens": highlighted(e.get("tokens") or [], e.get("scores") or [])}
+             for e in dg.examples(rows)]
+    return {"summary": summary, "examples": shown}
 
 
 def occlusion(

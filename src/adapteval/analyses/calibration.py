@@ -38,7 +38,14 @@ from adapteval.calibration.reliability import (
 )
 from adapteval.calibration.temperature import apply_temperature, fit_temperature, proba_to_logits
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import PlotSpec, Section
 from adapteval.core.errors import ConfigError
 from adapteval.core.plugin import NONNEGATIVE_LOWER, UNIT_LOWER, Number, Params
 
@@ -167,22 +174,39 @@ class Calibration(Analysis):
                 "bins": metrics["bins"]}
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: headline numbers (with the fitted temperature) and the pooled reliability bins."""
-        summary = dg.averaged(rows, ("ece", "mce", "brier", "nll", "n_bins"))
-        if not summary:
-            return None
-        diagrams = []
-        for rec, ((model, strategy, task), rs) in zip(
-            summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
-        ):
-            temps = [r.result.get("temperature") for r in rs if r.result.get("temperature")]
-            if temps:
-                rec["T"] = dg.mean(t.get("T") for t in temps)
-                rec["ece_after"] = dg.mean(t.get("ece") for t in temps)
-            diagrams.append({"model": model, "strategy": strategy, "task": task,
-                             "bins": pooled_bins([r.result for r in rs])})
-        return {"summary": summary, "diagrams": diagrams}
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Headline numbers with the fitted temperature, and a reliability diagram per
+        model and strategy (the pooled bins)."""
+        data = digest(rows)
+        if data is None:
+            return []
+        plots = [PlotSpec("reliability-diagram", f"Reliability diagram: {m} · {s}", ds)
+                 for (m, s), ds in dg.grouped(data["diagrams"], ("model", "strategy")).items()
+                 if any(d["bins"] for d in ds)]
+        shown = dg.table(data["summary"], ["model", "strategy", "task", "ece", "mce", "brier",
+                                           "nll", "n_bins", "T", "ece_after"],
+                         ["model", "strategy", "task", "ECE", "MCE", "Brier", "NLL", "bins",
+                          "temperature", "ECE after scaling"])
+        return [cls.section(rows, data, title="Calibration", part="acceptability", plots=plots,
+                            report_tables=[shown])]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: headline numbers (with the fitted temperature) and the pooled reliability bins."""
+    summary = dg.averaged(rows, ("ece", "mce", "brier", "nll", "n_bins"))
+    if not summary:
+        return None
+    diagrams = []
+    for rec, ((model, strategy, task), rs) in zip(
+        summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
+    ):
+        temps = [r.result.get("temperature") for r in rs if r.result.get("temperature")]
+        if temps:
+            rec["T"] = dg.mean(t.get("T") for t in temps)
+            rec["ece_after"] = dg.mean(t.get("ece") for t in temps)
+        diagrams.append({"model": model, "strategy": strategy, "task": task,
+                         "bins": pooled_bins([r.result for r in rs])})
+    return {"summary": summary, "diagrams": diagrams}
 
 
 def pooled_bins(results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -43,13 +43,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.analyses.compression_view import ALONG, curve_digest, curve_section
+from adapteval.analyses.compression_view import (
+    ALONG,
+    RETENTION,
+    curve_digest,
+    curve_section,
+    report_tables,
+)
 from adapteval.analyses.cost import MB, CostParams, memory_mb, sample_texts, timings
 from adapteval.analyses.counterfactual import gender_swap_effect
 from adapteval.analyses.fairness import fairlearn_point
-from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
-from adapteval.contracts.section import Section
+from adapteval.contracts.section import PlotSpec, Section
 from adapteval.contracts.strategy import CellContext, Predictions, Predictor
 from adapteval.core.errors import ConfigError
 from adapteval.core.keys import content_key, text_hash
@@ -351,9 +356,10 @@ class Compression(Analysis):
         """One line per model, strategy, task and level: means over seeds."""
         import pandas as pd
 
-        recs = [{"model": r.model, "strategy": r.strategy, "task": r.task, "level": lv["label"],
-                 "sparsity": lv["sparsity"], "score": lv["accuracy"],
-                 "retention": lv["retention"], **{k: lv.get(k) for k in ALONG},
+        recs = [{"model": r.model, "strategy": r.strategy, "task": r.task,
+                 "level": lv.get("label"), "sparsity": lv.get("sparsity"),
+                 "score": lv.get("accuracy"), "retention": lv.get("retention"),
+                 **{k: lv.get(k) for k in ALONG},
                  "latency_ms_p50": (lv.get("cost") or {}).get("latency_ms_p50"),
                  "disk_mb": (lv.get("cost") or {}).get("disk_mb")}
                 for r in rows for lv in r.result["levels"]]
@@ -366,10 +372,11 @@ class Compression(Analysis):
     @classmethod
     def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
         """The headline numbers, then the retention curve: one line per level."""
-        out = super().sections(rows, results)
-        return [*out, curve_section(cls.curve(rows))] if out else out
-
-    @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: headline numbers, retention curves and the numbers along them."""
-        return curve_digest(rows)
+        data = curve_digest(rows)
+        if data is None:
+            return []
+        out = [cls.section(rows, data, title="Compression", part="compression",
+                           report_tables=report_tables(data),
+                           plots=[PlotSpec("retention-curves", RETENTION, data["curves"])]
+                           if data["curves"] else [])]
+        return [*out, curve_section(cls.curve(rows))] if out[0].tables else out

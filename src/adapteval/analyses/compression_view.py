@@ -1,5 +1,5 @@
 """How the compression sweep reads: the labels of the numbers measured along the curve,
-its curve table (terminal and reports) and its digest for the report document."""
+its curve table (terminal), its digest (``Section.data``) and its report tables."""
 
 from __future__ import annotations
 
@@ -16,6 +16,27 @@ if TYPE_CHECKING:
 ALONG = {"flip_rate": "perturbed flips", "counterfactual_flip_rate": "swap flips",
          "counterfactual_abs_gap": "swap gap", "largest_gap": "group gap",
          "demographic_parity_difference": "DP diff.", "equalized_odds_difference": "EO diff."}
+
+
+RETENTION = ("Retention (compressed score / uncompressed) against sparsity; dashed lines at "
+             "99% and 95%")
+
+
+def report_tables(data: dict[str, Any]) -> list[SectionTable]:
+    """The headline numbers, and the robustness and fairness numbers along the curve."""
+    out = [dg.table(data["summary"], ["model", "strategy", "task", "retention_auc",
+                                      "max_sparsity_99", "max_sparsity_95", "n_seeds"])]
+    along = data["along"]
+    if along:
+        t = dg.table(along["rows"], ["model", "strategy", "level", "sparsity", "accuracy",
+                                     *along["fields"]],
+                     ["model", "strategy", "level", "sparsity", "score", *along["labels"]],
+                     caption="Robustness and fairness along the curve")
+        t.legend = ("Per compression level (mean over tasks and seeds): flip rate under "
+                    "perturbations, flips and probability gap when gendered words and names "
+                    "are swapped, and group gaps where the task has a group column.")
+        out.append(t)
+    return out
 
 
 def curve_section(frame: pd.DataFrame) -> Section:

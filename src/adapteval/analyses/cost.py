@@ -188,7 +188,17 @@ class Cost(Analysis):
 
     @classmethod
     def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
-        """Measured cost per model next to the adaptation wall time of its cells."""
+        """Measured cost per model next to the adaptation wall time of its cells (the
+        written reports: the measured cost per model)."""
+        data = digest(rows)
+        if data is None:
+            return []
+        shown = dg.table(data["models"], ["model", *COST_FIELDS],
+                         ["model", "parameters", "disk MB", "latency p50 ms", "latency p95 ms",
+                          "items/s", "peak memory MB"], digits=1)
+        if results is None:
+            return [Section(cls.name, title="Cost", report_tables=[shown], part="compression",
+                            data=data)]
         table = SectionTable(
             columns(*(c for c, _ in COST_COLUMNS), left=("model", "strategy")),
             caption="Cost per model (latency at batch 1, throughput at batch 32, peak memory "
@@ -196,21 +206,22 @@ class Cost(Analysis):
         for r in cost_table(results).to_dict("records"):
             table.add(*[str(r[k]) if fmt is None else Shown.of(r.get(k), fmt)
                         for k, (_, fmt) in zip(COST_KEYS, COST_COLUMNS, strict=True)])
-        return [Section(cls.name, title="Cost", intro=cls.description, tables=[table])]
-
-    @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: the measured cost per model."""
-        fields = ("params", "disk_mb", "latency_ms_p50", "latency_ms_p95", "throughput_per_s",
-                  "peak_memory_mb")
-        table = [{"model": model, **{f: dg.mean(r.result.get(f) for r in rs) for f in fields}}
-                 for (model,), rs in dg.grouped(rows, ("model",)).items()]
-        for rec in table:  # a count of weights reads as one
-            if isinstance(rec["params"], float) and rec["params"].is_integer():
-                rec["params"] = int(rec["params"])
-        return {"models": table} if table else None
+        return [Section(cls.name, title="Cost", tables=[table], report_tables=[shown],
+                        part="compression", data=data)]
 
 
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: the measured cost per model."""
+    table = [{"model": model, **{f: dg.mean(r.result.get(f) for r in rs) for f in COST_FIELDS}}
+             for (model,), rs in dg.grouped(rows, ("model",)).items()]
+    for rec in table:  # a count of weights reads as one
+        if isinstance(rec["params"], float) and rec["params"].is_integer():
+            rec["params"] = int(rec["params"])
+    return {"models": table} if table else None
+
+
+COST_FIELDS = ("params", "disk_mb", "latency_ms_p50", "latency_ms_p95", "throughput_per_s",
+               "peak_memory_mb")
 COST_COLUMNS = (("model", None), ("strategy", None), ("params", ",.0f"), ("disk MB", ".1f"),
                 ("p50 ms", ".2f"), ("p95 ms", ".2f"), ("texts/s", ".1f"), ("peak MB", ".1f"),
                 ("adapt s/cell", ".2f"), ("cells", "d"))

@@ -19,7 +19,14 @@ from pydantic import Field
 
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import Section
 from adapteval.core.plugin import TEXT, TEXT_PAIR, UNIT_LOWER, Params
 from adapteval.perturbations.registry import get_perturbation, perturbation_rng
 
@@ -56,10 +63,21 @@ class Counterfactual(Analysis):
                           step=ctx.step)
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: headline numbers and a few swapped examples."""
-        summary = dg.averaged(rows, ("flip_rate", "mean_abs_gap", "max_gap", "n_pairs"))
-        return {"summary": summary, "examples": dg.examples(rows)} if summary else None
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Headline numbers and a few swapped examples."""
+        data = digest(rows)
+        if data is None:
+            return []
+        shown = dg.table(data["summary"], ["model", "strategy", "task", "flip_rate",
+                                           "mean_abs_gap", "max_gap", "n_pairs", "n_seeds"])
+        return [cls.section(rows, data, title="Counterfactual swaps", part="acceptability",
+                            report_tables=[shown], examples=dg.examples_table(data["examples"]))]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: headline numbers and a few swapped examples."""
+    summary = dg.averaged(rows, ("flip_rate", "mean_abs_gap", "max_gap", "n_pairs"))
+    return {"summary": summary, "examples": dg.examples(rows)} if summary else None
 
 
 def gender_swap_effect(

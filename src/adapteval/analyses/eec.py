@@ -28,7 +28,14 @@ from pydantic import Field
 
 from adapteval.analyses._common import classification_only
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import Section
 from adapteval.core.errors import ConfigError, DataError
 from adapteval.core.plugin import TEXT, UNIT_LOWER, Params
 
@@ -202,21 +209,33 @@ class EEC(Analysis):
         }
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: the gap, and the paired test per attribute."""
-        summary = dg.averaged(rows, ("counterfactual_gap",))
-        if not summary:
-            return None
-        attributes = []
-        for (model, strategy, task), rs in dg.grouped(rows, ("model", "strategy", "task")).items():
-            names = dict.fromkeys(a for r in rs for a in (r.result.get("attributes") or {}))
-            for name in names:
-                per = [r.result["attributes"][name] for r in rs if name in r.result["attributes"]]
-                attributes.append({
-                    "model": model, "strategy": strategy, "task": task, "attribute": name,
-                    **{f: dg.mean(a.get(f) for a in per)
-                       for f in ("mean_gap", "mean_abs_gap", "max_gap", "p_value", "n_pairs")},
-                    "min_p_value": min((a["p_value"] for a in per
-                                        if isinstance(a.get("p_value"), int | float)), default=None),
-                })
-        return {"summary": summary, "attributes": attributes}
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """The gap, and the paired test per attribute."""
+        data = digest(rows)
+        if data is None:
+            return []
+        shown = dg.table(data["attributes"], ["model", "strategy", "task", "attribute",
+                                              "mean_gap", "mean_abs_gap", "max_gap", "p_value",
+                                              "n_pairs"])
+        return [cls.section(rows, data, title="Equity Evaluation Corpus", part="acceptability",
+                            report_tables=[shown])]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: the gap, and the paired test per attribute."""
+    summary = dg.averaged(rows, ("counterfactual_gap",))
+    if not summary:
+        return None
+    attributes = []
+    for (model, strategy, task), rs in dg.grouped(rows, ("model", "strategy", "task")).items():
+        names = dict.fromkeys(a for r in rs for a in (r.result.get("attributes") or {}))
+        for name in names:
+            per = [r.result["attributes"][name] for r in rs if name in r.result["attributes"]]
+            attributes.append({
+                "model": model, "strategy": strategy, "task": task, "attribute": name,
+                **{f: dg.mean(a.get(f) for a in per)
+                   for f in ("mean_gap", "mean_abs_gap", "max_gap", "p_value", "n_pairs")},
+                "min_p_value": min((a["p_value"] for a in per
+                                    if isinstance(a.get("p_value"), int | float)), default=None),
+            })
+    return {"summary": summary, "attributes": attributes}

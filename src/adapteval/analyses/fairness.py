@@ -22,7 +22,14 @@ from pydantic import Field
 
 from adapteval.analyses._common import classification_only
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import PlotSpec, Section
 from adapteval.core.errors import ConfigError
 from adapteval.core.plugin import UNIT_LOWER, Params
 from adapteval.metrics import bootstrap_indices, interval
@@ -193,22 +200,40 @@ class Fairness(Analysis):
         return out
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: headline numbers with their CI envelopes, and accuracy per group."""
-        fields = ("largest_gap", "demographic_parity_difference", "equalized_odds_difference")
-        summary = dg.averaged(rows, fields)
-        if not summary:
-            return None
-        groups = []
-        for rec, ((model, strategy, task), rs) in zip(
-            summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
-        ):
-            rec["group_column"] = rs[0].result.get("group_column")
-            for f in fields:
-                rec[f"{f}_ci"] = dg.envelope(rs, f"{f}_ci")
-            flat = [g for r in rs for g in r.result.get("groups") or [] if "group" in g]
-            for (group,), gs in dg.grouped(flat, ("group",)).items():
-                groups.append({"model": model, "strategy": strategy, "task": task,
-                               "group": str(group), "n": dg.mean(g.get("n") for g in gs),
-                               "accuracy": dg.mean(g.get("accuracy") for g in gs)})
-        return {"summary": summary, "groups": groups}
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Headline numbers with their CI envelopes, and accuracy per group (a plot per
+        model and strategy)."""
+        data = digest(rows)
+        if data is None:
+            return []
+        plots = [PlotSpec("fairness-groups", f"Accuracy per group: {m} · {s}", gs)
+                 for (m, s), gs in dg.grouped(data["groups"], ("model", "strategy")).items()]
+        fields = ["largest_gap", "demographic_parity_difference", "equalized_odds_difference"]
+        shown = dg.table(data["summary"], ["model", "strategy", "task", "group_column", *fields],
+                         ["model", "strategy", "task", "group column", "largest gap",
+                          "demographic parity diff.", "equalized odds diff."],
+                         intervals={f: f"{f}_ci" for f in fields})
+        return [cls.section(rows, data, title="Fairness", part="acceptability", plots=plots,
+                            report_tables=[shown],
+                            notes=["Intervals: the envelope of the per-seed bootstrap CIs."])]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: headline numbers with their CI envelopes, and accuracy per group."""
+    fields = ("largest_gap", "demographic_parity_difference", "equalized_odds_difference")
+    summary = dg.averaged(rows, fields)
+    if not summary:
+        return None
+    groups = []
+    for rec, ((model, strategy, task), rs) in zip(
+        summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
+    ):
+        rec["group_column"] = rs[0].result.get("group_column")
+        for f in fields:
+            rec[f"{f}_ci"] = dg.envelope(rs, f"{f}_ci")
+        flat = [g for r in rs for g in r.result.get("groups") or [] if "group" in g]
+        for (group,), gs in dg.grouped(flat, ("group",)).items():
+            groups.append({"model": model, "strategy": strategy, "task": task,
+                           "group": str(group), "n": dg.mean(g.get("n") for g in gs),
+                           "accuracy": dg.mean(g.get("accuracy") for g in gs)})
+    return {"summary": summary, "groups": groups}

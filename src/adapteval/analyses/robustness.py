@@ -17,7 +17,14 @@ from pydantic import Field, field_validator
 
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import ANALYSES, CLASSIFICATION, Analysis, AnalysisContext
+from adapteval.contracts.analysis import (
+    ANALYSES,
+    CLASSIFICATION,
+    Analysis,
+    AnalysisContext,
+    AnalysisRow,
+)
+from adapteval.contracts.section import PlotSpec, Section
 from adapteval.core.errors import ConfigError
 from adapteval.core.plugin import TEXT, TEXT_PAIR, UNIT, UNIT_LOWER, Number, Params
 from adapteval.perturbations.registry import (
@@ -138,16 +145,34 @@ class Robustness(Analysis):
         ]
 
     @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """The report's part: headline numbers, the drop per perturbation and a few examples."""
-        summary = dg.averaged(rows, ("clean_accuracy", "mean_drop", "worst_drop", "flip_rate"))
-        per: list[dict[str, Any]] = []
-        flat = [{"model": r.model, "strategy": r.strategy, **p}
-                for r in rows for p in r.result.get("perturbations") or [] if "name" in p]
-        for (model, strategy, name), ps in dg.grouped(flat, ("model", "strategy", "name")).items():
-            per.append({"model": model, "strategy": strategy, "name": name,
-                        **{f: dg.mean(p.get(f) for p in ps)
-                           for f in ("accuracy", "drop", "flip_rate", "changed_fraction")}})
-        if not summary:
-            return None
-        return {"summary": summary, "perturbations": per, "examples": dg.examples(rows)}
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
+        """Headline numbers, the drop per perturbation (plot) and a few examples."""
+        data = digest(rows)
+        if data is None:
+            return []
+        return [cls.section(
+            rows, data, title="Robustness", part="acceptability",
+            intro="Accuracy drop from clean text under each perturbation, and the share of "
+            "predictions that flip.",
+            plots=[PlotSpec("robustness-drops", "Accuracy drop per perturbation (mean over "
+                            "tasks and seeds)", data["perturbations"])]
+            if data["perturbations"] else [],
+            report_tables=[dg.table(data["summary"], ["model", "strategy", "task",
+                                                      "clean_accuracy", "mean_drop",
+                                                      "worst_drop", "flip_rate", "n_seeds"])],
+            examples=dg.examples_table(data["examples"]))]
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """The report's part: headline numbers, the drop per perturbation and a few examples."""
+    summary = dg.averaged(rows, ("clean_accuracy", "mean_drop", "worst_drop", "flip_rate"))
+    per: list[dict[str, Any]] = []
+    flat = [{"model": r.model, "strategy": r.strategy, **p}
+            for r in rows for p in r.result.get("perturbations") or [] if "name" in p]
+    for (model, strategy, name), ps in dg.grouped(flat, ("model", "strategy", "name")).items():
+        per.append({"model": model, "strategy": strategy, "name": name,
+                    **{f: dg.mean(p.get(f) for p in ps)
+                       for f in ("accuracy", "drop", "flip_rate", "changed_fraction")}})
+    if not summary:
+        return None
+    return {"summary": summary, "perturbations": per, "examples": dg.examples(rows)}

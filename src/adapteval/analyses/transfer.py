@@ -32,7 +32,7 @@ from adapteval.contracts.analysis import (
     AnalysisRow,
 )
 from adapteval.contracts.section import Cell as Shown
-from adapteval.contracts.section import Section, SectionTable, columns
+from adapteval.contracts.section import PlotSpec, Section, SectionTable, columns
 from adapteval.contracts.strategy import CellContext, Predictor
 from adapteval.core.errors import ConfigError
 from adapteval.core.plugin import UNIT, Number, Params
@@ -262,34 +262,44 @@ class Transfer(Analysis):
                                 else Shown(c.value, "number", strong=t == source)
                                 for t in labels], *extra, new_group=bool(i) and j == 0)
             out.append(Section(f"transfer:{scope}", title=f"Domain transfer ({scope})",
-                               tables=[table]))
+                               tables=[table], report_tables=[]))
+        data = digest(rows)
+        if data is not None:  # the written reports: a heatmap per model and strategy
+            out.append(Section(
+                cls.name, title="Domain transfer", part="flexibility", report_tables=[],
+                intro="Accuracy of a model adapted on one task (row) on every target "
+                "(column), mean over seeds; in-domain cells in bold.", data=data,
+                plots=[PlotSpec("transfer-heatmap", f"{m['model']} · {m['strategy']}", m)
+                       for m in data["matrices"]]))
         return out
 
-    @classmethod
-    def digest(cls, rows: dg.Rows) -> dict[str, Any] | None:
-        """Per model and strategy, the source x target accuracy matrix (mean over seeds)."""
-        matrices = []
-        for (model, strategy), rs in dg.grouped(rows, ("model", "strategy")).items():
-            cells: dict[tuple[str, str], list[float]] = {}
-            in_domain: set[tuple[str, str]] = set()
-            for r in rs:
-                source = str(r.result.get("source") or r.task)
-                for t in r.result.get("targets") or []:
-                    key = (source, target_label(t))
-                    cells.setdefault(key, []).append(t.get("accuracy"))
-                    if t.get("in_domain"):
-                        in_domain.add(key)
-            if not cells:
-                continue
-            sources = list(dict.fromkeys(s for s, _ in cells))
-            targets = list(dict.fromkeys(t for _, t in cells))
-            values = [[dg.mean(cells.get((s, t), [])) for t in targets] for s in sources]
-            matrices.append({
-                "model": model, "strategy": strategy, "sources": sources, "targets": targets,
-                "values": values,
-                "in_domain": [[(s, t) in in_domain for t in targets] for s in sources],
-            })
-        return {"matrices": matrices} if matrices else None
+
+
+
+def digest(rows: dg.Rows) -> dict[str, Any] | None:
+    """Per model and strategy, the source x target accuracy matrix (mean over seeds)."""
+    matrices = []
+    for (model, strategy), rs in dg.grouped(rows, ("model", "strategy")).items():
+        cells: dict[tuple[str, str], list[float]] = {}
+        in_domain: set[tuple[str, str]] = set()
+        for r in rs:
+            source = str(r.result.get("source") or r.task)
+            for t in r.result.get("targets") or []:
+                key = (source, target_label(t))
+                cells.setdefault(key, []).append(t.get("accuracy"))
+                if t.get("in_domain"):
+                    in_domain.add(key)
+        if not cells:
+            continue
+        sources = list(dict.fromkeys(s for s, _ in cells))
+        targets = list(dict.fromkeys(t for _, t in cells))
+        values = [[dg.mean(cells.get((s, t), [])) for t in targets] for s in sources]
+        matrices.append({
+            "model": model, "strategy": strategy, "sources": sources, "targets": targets,
+            "values": values,
+            "in_domain": [[(s, t) in in_domain for t in targets] for s in sources],
+        })
+    return {"matrices": matrices} if matrices else None
 
 
 def _restrict(split: Split, domain: str) -> Split:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from adapteval.cli.common import app, fail, out, reporter
 
@@ -81,15 +82,64 @@ class Kind(str, Enum):
     models = "models"
     tasks = "tasks"
     strategies = "strategies"
-    metrics = "metrics"
     analyses = "analyses"
+    metrics = "metrics"
+    model_kinds = "model-kinds"
+    perturbations = "perturbations"
+    estimators = "estimators"
+    readers = "readers"
+
+
+def _registry(kind: Kind):
+    """The plugin registry behind a listable kind (None for models and tasks)."""
+    if kind is Kind.strategies:
+        from adapteval.strategies import STRATEGIES as registry
+    elif kind is Kind.analyses:
+        from adapteval.analyses import ANALYSES as registry
+    elif kind is Kind.metrics:
+        from adapteval.metrics import METRICS as registry
+    elif kind is Kind.model_kinds:
+        from adapteval.models.kinds import MODEL_KINDS as registry
+    elif kind is Kind.perturbations:
+        from adapteval.perturbations import PERTURBATIONS as registry
+    elif kind is Kind.estimators:
+        from adapteval.transferability import ESTIMATORS as registry
+    elif kind is Kind.readers:
+        from adapteval.data.readers import READERS as registry
+    else:
+        return None
+    return registry
+
+
+def _plugin_table(registry) -> Table:
+    """One row per registered plugin: what it takes, what it works on, what it offers."""
+    from adapteval.core.plugin import MODALITIES, TASK_TYPES
+
+    def some(values, every) -> str:
+        return "all" if set(values) >= set(every) else ", ".join(v for v in every if v in values)
+
+    table = Table(box=None)
+    for column in ("name", "parameters", "inputs", "tasks", "offers", "description"):
+        table.add_column(column, overflow="fold")
+    for name in registry.names():
+        plugin = registry.get(name)
+        offers = getattr(plugin, "offers", {}) or {}
+        table.add_row(
+            name, ", ".join(plugin.Params.model_fields) or "-",
+            some(plugin.modalities, MODALITIES), some(plugin.task_types, TASK_TYPES),
+            ", ".join(offers) or "-", plugin.description,
+        )
+    return table
 
 
 @app.command("list")
 def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
-    """List short model names, bundled tasks, strategies or metrics."""
-    from rich.table import Table
-
+    """List short model names, bundled tasks, or the plugins of a kind: strategies,
+    analyses, metrics, model-kinds, perturbations, estimators, readers."""
+    registry = _registry(kind)
+    if registry is not None:
+        out.print(_plugin_table(registry))
+        return
     table = Table(box=None)
     if kind is Kind.models:
         from adapteval.models.catalog import CATALOG
@@ -99,41 +149,11 @@ def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
         table.add_column("description")
         for e in CATALOG.values():
             table.add_row(e.name, e.kind, e.description)
-    elif kind is Kind.tasks:
+    else:
         from adapteval.data.bundled import BUNDLED
 
         table.add_column("bundled task")
         table.add_column("description")
         for t in BUNDLED.values():
             table.add_row(t.name, t.description)
-    elif kind is Kind.strategies:
-        from adapteval.strategies import STRATEGIES
-
-        table.add_column("strategy")
-        table.add_column("parameters")
-        table.add_column("description")
-        for name in STRATEGIES.names():
-            cls = STRATEGIES.get(name)
-            table.add_row(name, ", ".join(cls.Params.model_fields), cls.description)
-    elif kind is Kind.analyses:
-        from adapteval.analyses import ANALYSES
-
-        table.add_column("analysis")
-        table.add_column("parameters")
-        table.add_column("provides")
-        table.add_column("description")
-        for name in ANALYSES.names():
-            cls = ANALYSES.get(name)
-            table.add_row(name, ", ".join(cls.Params.model_fields), ", ".join(cls.offers),
-                          cls.description)
-    else:
-        from adapteval.metrics import METRICS
-
-        table.add_column("metric")
-        table.add_column("tasks")
-        table.add_column("better")
-        table.add_column("description")
-        for name in METRICS.names():
-            m = METRICS.get(name)
-            table.add_row(name, m.task, "higher" if m.higher_is_better else "lower", m.description)
     out.print(table)

@@ -125,17 +125,33 @@ class Analysis(Plugin):
         ])
 
     @classmethod
-    def digest(cls, rows: list[AnalysisRow]) -> dict[str, Any] | None:
-        """This analysis' part of the report document: JSON-able, seeds averaged, or None
-        when there is nothing to show. Default: its ``scalars`` (every top-level number
-        when it offers none) per model, strategy and task, and its stored examples."""
-        return dg.other(rows, cls.scalars if cls.offers else dg.top_level_numbers)
+    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[section.Section]:
+        """What every view shows of this analysis (terminal tables, report tables, plots,
+        examples and the numbers of the JSON export; ``results``, the whole result set,
+        is there for analyses that need more). Default: one section with a table of its
+        ``scalars`` per model, strategy and task, mean over seeds, placed under "other"
+        in the written reports with the seed counts and its stored examples."""
+        data = dg.other(rows, cls.scalars if cls.offers else dg.top_level_numbers)
+        if data is None:
+            return []
+        return [generic_section(cls.name, cls.description, data, cls.numbers(rows))]
 
     @classmethod
-    def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[section.Section]:
-        """What the terminal and the reports show of this analysis. Default: one table of
-        its ``scalars`` per model, strategy and task, mean over seeds (``results``, the
-        whole result set, is there for analyses that need more)."""
+    def section(cls, rows: list[AnalysisRow], data: dict[str, Any], *, title: str, part: str,
+                report_tables: list[section.SectionTable], intro: str = "",
+                plots: list[section.PlotSpec] | None = None,
+                examples: section.SectionTable | None = None,
+                notes: list[str] | None = None) -> section.Section:
+        """This analysis' section: the terminal's ``numbers`` table and the given parts."""
+        return section.Section(cls.name, title=title, intro=intro, tables=cls.numbers(rows),
+                               plots=plots or [], notes=notes or [],
+                               report_tables=report_tables, examples=examples, part=part,
+                               data=data)
+
+    @classmethod
+    def numbers(cls, rows: list[AnalysisRow]) -> list[section.SectionTable]:
+        """The terminal's table of this analysis' ``scalars`` per model, strategy and
+        task, mean over seeds (none when there are no numbers)."""
         frame = cls.table(rows)
         numbers = [c for c in frame.columns
                    if c not in ("model", "task", "strategy", "seed") and frame[c].dtype.kind in "fiu"]
@@ -148,8 +164,17 @@ class Analysis(Plugin):
         for r in mean.itertuples(index=False):
             table.add(*[str(v) for v in r[: len(keys)]],
                       *[section.Cell.of(v) for v in r[len(keys):]])
-        return [section.Section(cls.name, title=cls.name, intro=cls.description,
-                                tables=[table])]
+        return [table]
+
+
+def generic_section(name: str, intro: str, data: dict[str, Any],
+                    tables: list[section.SectionTable] | None = None) -> section.Section:
+    """The section of an analysis without its own (``digest.other`` data): its numbers per
+    model, strategy and task with the seed counts, and its examples."""
+    shown = dg.table(data["summary"], ["model", "strategy", "task", "n_seeds", *data["fields"]])
+    return section.Section(name, title=name, intro=intro, tables=tables or [],
+                           report_tables=[shown], examples=dg.examples_table(data["examples"]),
+                           part="other", data=data)
 
 
 ANALYSES: Registry[type[Analysis]] = Registry("analyses", "analysis")

@@ -1,6 +1,7 @@
-"""Stored analysis rows digested for the report document: the helpers each analysis'
-``Analysis.digest`` uses (seeds averaged, rows grouped in first-seen order, a few stored
-examples), and the generic digest of any analysis without its own.
+"""Stored analysis rows digested for the sections of an analysis: the helpers each
+analysis' ``Analysis.sections`` uses to build its ``Section.data`` (seeds averaged, rows
+grouped in first-seen order, a few stored examples) and the tables the written reports
+show of it, and the generic digest of any analysis without its own.
 
 Each digest takes the stored rows of one analysis (any objects with ``model``, ``task``,
 ``strategy``, ``seed`` and a ``result`` dict shaped as the analysis contract says) and
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
+
+from adapteval.contracts.section import Cell, SectionTable, columns
 
 EXAMPLES_PER_GROUP = 3
 MAX_EXAMPLES = 8
@@ -97,6 +100,39 @@ def other(rows: Sequence[ResultRow], scalars: Callable[[dict[str, Any]], dict[st
 def top_level_numbers(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items()
             if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def cell(value: Any, digits: int = 3, ci: Any = None) -> Cell:
+    """A digested value as the written reports show it: floats with ``digits`` decimals,
+    counts with thousands separators, booleans as yes / no, nothing as ``–``; ``ci`` (a
+    pair) is shown after the value."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return Cell.na(text="–")
+    if isinstance(value, bool):
+        return Cell("yes" if value else "no")
+    if isinstance(value, int):
+        return Cell(value, "number", ",d")
+    if isinstance(value, float):
+        pair = tuple(float(v) for v in ci) if ci else None
+        return Cell(value, "number", f".{digits}f", ci=pair)
+    return Cell(str(value))
+
+
+def table(records: Sequence[dict[str, Any]], cols: Sequence[str],
+          labels: Sequence[str] | None = None, *, digits: int = 3, caption: str = "",
+          intervals: dict[str, str] | None = None) -> SectionTable:
+    """Digested records as a table of the written reports: ``cols`` (headed ``labels``);
+    ``intervals`` maps a column to the field holding its interval."""
+    ivs = intervals or {}
+    out = SectionTable(columns(*(labels or cols)), caption=caption)
+    for r in records:
+        out.add(*[cell(r.get(c), digits, r.get(ivs[c]) if c in ivs else None) for c in cols])
+    return out
+
+
+def examples_table(records: Sequence[dict[str, Any]]) -> SectionTable | None:
+    """Stored examples as a table (columns of the first), or None when there are none."""
+    return table(records, list(records[0])) if records else None
 
 
 Rows = Sequence[ResultRow]

@@ -112,7 +112,15 @@ class PlotSpec:
 
 @dataclass
 class Section:
-    """A part of a report: a key, a title, an introduction, tables, plots and notes."""
+    """A part of a report: a key, a title, an introduction, tables, plots and notes.
+
+    ``tables`` are what every view shows (the terminal only these); the written reports
+    (HTML, Markdown) show ``report_tables`` instead when it is not None (e.g. with seed
+    counts and intervals; ``[]``: nothing), then ``examples`` (a few stored items).
+    ``part`` names where a written report places the section (``flexibility``,
+    ``compression``, ``acceptability``, ``other``; empty: a Results-level section) and
+    ``data`` holds its numbers as plain JSON-able data (what the JSON export carries).
+    """
 
     key: str
     title: str = ""
@@ -120,3 +128,32 @@ class Section:
     tables: list[SectionTable] = field(default_factory=list)
     plots: list[PlotSpec] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    report_tables: list[SectionTable] | None = None
+    examples: SectionTable | None = None
+    part: str = ""
+    data: Any = None
+
+    def written(self) -> list[SectionTable]:
+        """The tables a written report shows (``report_tables``, else ``tables``)."""
+        return self.tables if self.report_tables is None else self.report_tables
+
+
+def plain(cell: Cell) -> str:
+    """A cell's characters, the same in every view (views add their own styling)."""
+    if cell.kind == "na":
+        return cell.text
+    if cell.kind in ("text", "count"):
+        return str(cell.value)
+    if cell.kind == "ci":
+        lo, hi = cell.ci  # type: ignore[misc]
+        return f"[{format(lo, cell.fmt)}, {format(hi, cell.fmt)}]"
+    if cell.kind == "pair":
+        return " / ".join(format(v, cell.fmt) for v in cell.value)
+    body = format(cell.value, cell.fmt)
+    if cell.std is not None:
+        body += f" ±{cell.std:.3f}"
+    if cell.ci is not None:
+        body += f" [{format(cell.ci[0], cell.fmt)}, {format(cell.ci[1], cell.fmt)}]"
+    if cell.label is not None:
+        body = f"{cell.label} ({body})"
+    return body

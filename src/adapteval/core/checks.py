@@ -1,4 +1,4 @@
-"""Shared argument and array checks for the probe modules.
+"""Shared argument and array checks for the calibration and perturbation toolkits.
 
 Bad parameters raise ``ConfigError``; arrays of the wrong shape or content raise
 ``DataError``. Each message names the offending argument.

@@ -9,7 +9,7 @@ comes back; a killed driver loses only the cells in flight.
 Without an address a private single-node cluster is started for the run, bound to
 127.0.0.1, without dashboard or usage stats, and with ``HOME`` pointing at a scratch
 folder holding a ``ray_bootstrap_config.yaml``: Ray's processes take that file as the
-sign of a managed cluster and skip their probe of the cloud metadata address.
+sign of a managed cluster and skip their request to the cloud metadata address.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ class HFEncoder:
         self._torch = torch
 
     def length_sorted_batches(self, texts: list[str], batch_size: int):
-        """(indices, dict of torch tensors) per batch; see ``batching.length_sorted_batches``."""
+        """(indices, dict of torch tensors) per batch; see ``models.tokens.length_sorted_batches``."""
         torch = self._torch
         for idx, arrays in length_sorted_batches(
             self.tokenizer, texts, batch_size, self.pooling.max_length

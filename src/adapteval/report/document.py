@@ -1,7 +1,9 @@
 """The report document: every number of a result set as one plain, JSON-able dict.
 
 HTML, Markdown and JSON are three views of this one document, so they never disagree.
-Sections without data are ``None`` (or empty lists) and each view leaves them out.
+Sections without data are ``None`` (or empty lists) and each view leaves them out. The
+analyses' part is their :class:`~adapteval.contracts.section.Section` objects (the same
+the terminal reads): the document keeps them and their ``data`` is what JSON exports.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import pandas as pd
 from adapteval._version import __version__
 from adapteval.analyses import ANALYSES
 from adapteval.contracts import digest as dg
-from adapteval.contracts.analysis import Analysis
+from adapteval.contracts.analysis import generic_section
+from adapteval.contracts.section import Section
 from adapteval.core.errors import AdaptEvalError
 from adapteval.core.keys import jsonable
 from adapteval.results import Results
@@ -114,23 +117,34 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return dict(vars(obj))
 
 
-def analysis_sections(results: Results) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(analyses with their own digest by name, other analyses by name), each digested
-    from the stored rows; analyses without rows are absent."""
-    names = list(dict.fromkeys(a.name for a in results.analyses))
-    known, others = {}, {}
-    for name in names:
+def analysis_sections(results: Results) -> list[Section]:
+    """The sections of every stored analysis, in the order they were first stored (an
+    analysis whose plug-in is not installed now gets the generic section)."""
+    out: list[Section] = []
+    for name in dict.fromkeys(a.name for a in results.analyses):
         rows = results.analysis(name)
-        cls = ANALYSES.get(name) if name in ANALYSES.names() else None
-        section = cls.digest(rows) if cls is not None else dg.other(rows, dg.top_level_numbers)
-        if section:
-            (known if cls is not None and own_digest(cls) else others)[name] = section
+        if name in ANALYSES.names():
+            out += ANALYSES.get(name).sections(rows, results)
+        elif (data := dg.other(rows, dg.top_level_numbers)) is not None:
+            out.append(generic_section(name, "", data))
+    return out
+
+
+def analysis_data(sections: list[Section]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the data of analyses a report has a place for, of the others), by analysis name."""
+    known: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    for s in sections:
+        if s.data is not None and s.part:
+            (others if s.part == "other" else known).setdefault(s.key, s.data)
     return known, others
 
 
-def own_digest(cls: type[Analysis]) -> bool:
-    """Whether an analysis digests its rows its own way (the report has a place for it)."""
-    return cls.digest.__func__ is not Analysis.digest.__func__  # type: ignore[attr-defined]
+class Document(dict):
+    """The report document (a plain JSON-able dict) with the analysis ``sections`` its
+    views draw (the document's ``analyses`` are their data)."""
+
+    sections: list[Section]
 
 
 def provenance(results: Results, suite_file: str | None, source: str) -> dict[str, Any]:
@@ -182,7 +196,8 @@ def _strategy_configs(results: Results) -> list[tuple[str, dict[str, Any]]]:
 def build(results: Results, *, title: str | None = None, suite_file: str | Path | None = None,
           source: str | Path = "") -> dict[str, Any]:
     """The whole document of a result set (see the module docstring)."""
-    known, others = analysis_sections(results)
+    sections = analysis_sections(results)
+    known, others = analysis_data(sections)
     suites = sorted({r.suite for r in results.rows})
     doc: dict[str, Any] = {
         "title": title or f"adapteval report: {', '.join(suites) or 'no results'}",
@@ -203,7 +218,9 @@ def build(results: Results, *, title: str | None = None, suite_file: str | Path 
                           for a in results.analyses],
         "provenance": provenance(results, str(suite_file) if suite_file else None, str(source)),
     }
-    return clean(doc)
+    out = Document(clean(doc))
+    out.sections = sections
+    return out
 
 
 def clean(value: Any) -> Any:

@@ -5,16 +5,19 @@ dataset or a config (task names, labels, examples) is shown as text, never run.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from adapteval.contracts.digest import grouped
+from adapteval.contracts.section import Cell, PlotSpec, Section, plain
+from adapteval.report.sections import RESULT_KEYS, result_sections
 
 KNOWN = ("robustness", "calibration", "fairness", "counterfactual", "eec", "attribution",
          "transfer", "compression", "cost")
-"""Analyses the template has a place for (their own ``digest``); others go under "Other"."""
+"""Analyses in the order the report shows them within their part (their sections say
+which part); others follow as stored."""
 
 SECTIONS = (
     ("overview", "Overview"),
@@ -54,19 +57,9 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = fmt
     env.filters["ci"] = ci
+    env.filters["cell"] = cell
+    env.filters["td_class"] = td_class
     return env
-
-
-def board(doc: dict[str, Any]) -> dict[str, Any]:
-    """The leaderboard as a models x tasks grid, with the verdict of each row."""
-    tasks = list(dict.fromkeys(r["task"] for r in doc["leaderboard"]))
-    verdicts = {(v.get("model"), v.get("strategy")): v for v in doc.get("verdict") or []}
-    rows = []
-    for (model, strategy), rs in grouped(doc["leaderboard"], ("model", "strategy")).items():
-        v = verdicts.get((model, strategy)) or verdicts.get((model, None))
-        rows.append({"model": model, "strategy": strategy, "cells": {r["task"]: r for r in rs},
-                     "verdict": v})
-    return {"tasks": tasks, "rows": rows}
 
 
 def svg(text: str) -> Markup:
@@ -74,66 +67,70 @@ def svg(text: str) -> Markup:
     return Markup(text)
 
 
-def figures(doc: dict[str, Any]) -> dict[str, Any]:
-    """Every plot of the report (as inline SVG), keyed by where it goes."""
+def cell(c: Cell) -> Markup:
+    """A section cell as HTML: its characters escaped, an interval quieter below it, a
+    note (e.g. a tie group) after it, a status coloured."""
+    if c.kind == "number" and c.ci is not None:
+        body = Markup("{}<br><span class=\"ci\">{}</span>").format(
+            plain(dataclasses.replace(c, ci=None)), plain(Cell.interval(*c.ci, c.fmt)))
+    else:
+        body = escape(plain(c))
+    if c.status:
+        body = Markup("<span class=\"{}\">{}</span>").format(STATUS[c.status], body)
+    if c.note:
+        body = Markup("{} <span class=\"aside\">{}</span>").format(body, c.note)
+    return body
+
+
+STATUS = {"good": "pass", "bad": "fail"}
+
+
+def td_class(c: Cell, fixed: str = "") -> str:
+    """A table cell's classes: numbers right-aligned, strong cells shaded."""
+    number = c.kind in ("number", "count", "ci", "pair")
+    return " ".join(x for x in (fixed or ("n" if number else ""), "strong" if c.strong else "")
+                    if x)
+
+
+def drawn(specs: list[PlotSpec]) -> list[tuple[PlotSpec, Markup]]:
+    """Each drawable plot with its inline SVG."""
     import adapteval.report.plots as plots  # matplotlib, only when a report is drawn
 
-    a = doc["analyses"]
-    out: dict[str, Any] = dict.fromkeys(FIGURES)
-    if doc["flexibility"]:
-        out["flexibility"] = svg(plots.flexibility_scatter(doc["flexibility"]))
-    if doc["leaderboard"]:
-        out["task_bars"] = svg(plots.task_bars(doc["leaderboard"]))
-    if "transfer" in a:
-        out["transfer"] = [(f"{m['model']} · {m['strategy']}", svg(plots.heatmap(m)))
-                           for m in a["transfer"]["matrices"]]
-    out["gains"] = [(over, svg(plots.gain_bars(rs, "the TF-IDF baseline" if over == "baseline"
-                                                else "the frozen probe")))
-                    for (over,), rs in grouped(doc["customizability"], ("over",)).items()]
-    out["curves"] = [(f"{m} · {s}", svg(plots.training_curves(cs)))
-                     for (m, s), cs in grouped(doc["curves"], ("model", "strategy")).items()]
-    if doc["seed_scores"] and max(r["seed"] for r in doc["seed_scores"]) != min(
-            r["seed"] for r in doc["seed_scores"]):
-        out["stability"] = svg(plots.seed_spread(doc["seed_scores"]))
-    if "compression" in a and a["compression"]["curves"]:
-        out["retention"] = svg(plots.retention_curves(a["compression"]["curves"]))
-    if "robustness" in a and a["robustness"]["perturbations"]:
-        out["robustness"] = svg(plots.perturbation_drops(a["robustness"]["perturbations"]))
-    if "calibration" in a:
-        out["reliability"] = [
-            (f"{m} · {s}", svg(plots.reliability(ds)))
-            for (m, s), ds in grouped(a["calibration"]["diagrams"], ("model", "strategy")).items()
-            if any(d["bins"] for d in ds)]
-    if "fairness" in a and a["fairness"]["groups"]:
-        out["fairness"] = [(f"{m} · {s}", svg(plots.group_bars(gs)))
-                           for (m, s), gs in grouped(a["fairness"]["groups"],
-                                                     ("model", "strategy")).items()]
+    return [(p, svg(plots.draw(p))) for p in specs if plots.drawable(p)]
+
+
+def placed(sections: list[Section]) -> dict[str, list[Section]]:
+    """Sections by the part of the report they go to: the result set's first, then the
+    analyses' in ``KNOWN`` order, then the others as stored."""
+    order = (*RESULT_KEYS, *KNOWN)
+    out: dict[str, list[Section]] = {sid: [] for sid, _ in SECTIONS}
+    for s in sorted((s for s in sections if s.part in out),
+                    key=lambda s: order.index(s.key) if s.key in order else len(order)):
+        out[s.part].append(s)
     return out
 
 
-FIGURES = ("flexibility", "task_bars", "transfer", "gains", "curves", "stability", "retention",
-           "robustness", "reliability", "fairness")
+def parts(sections: list[Section]) -> dict[str, list[dict[str, Any]]]:
+    """``placed`` sections, each with its drawn figures (side by side when they are of
+    one kind) and its ``tokens`` plots."""
+    def one(s: Section) -> dict[str, Any]:
+        figures = drawn(s.plots)
+        return {"s": s, "figures": figures,
+                "grid": len(figures) > 1 and len({p.kind for p, _ in figures}) == 1,
+                "tokens": [p for p in s.plots if p.kind == "tokens"]}
+
+    return {part: [one(s) for s in secs] for part, secs in placed(sections).items()}
 
 
-def present(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """The sections that have something to show, in reading order."""
-    a = doc["analyses"]
-    has = {
-        "overview": bool(doc["leaderboard"]),
-        "flexibility": bool(doc["flexibility"]) or "transfer" in a,
-        "customizability": bool(doc["customizability"]) or bool(doc["curves"]),
-        "stability": bool(doc["stability"]),
-        "compression": "compression" in a or "cost" in a,
-        "acceptability": any(n in a for n in ("robustness", "calibration", "fairness",
-                                              "counterfactual", "eec", "attribution")),
-        "other": bool(doc["other_analyses"]),
-        "provenance": True,
-    }
-    return [(sid, title) for sid, title in SECTIONS if has[sid]]
+def every_section(doc: dict[str, Any]) -> list[Section]:
+    """The result set's sections and the analyses' (a document read back from JSON has
+    none of the latter)."""
+    return [*result_sections(doc), *getattr(doc, "sections", [])]
 
 
 def render(doc: dict[str, Any]) -> str:
     template = environment().get_template("report.html.j2")
-    a = {name: doc["analyses"].get(name) for name in KNOWN}
-    return template.render(doc=doc, a=a, board=board(doc), fig=figures(doc),
-                           sections=present(doc))
+    by_part = parts(every_section(doc))
+    shown = [(sid, title) for sid, title in SECTIONS if by_part[sid] or sid == "provenance"]
+    return template.render(doc=doc, parts=by_part, sections=shown, ids=[i for i, _ in SECTIONS],
+                           n_tasks=len({r["task"] for r in doc["leaderboard"]}))

@@ -3,7 +3,9 @@
 matplotlib's object API (``Figure``, no pyplot state) with the SVG backend: text stays
 text (``svg.fonttype: none``) so the figures are small, sharp and searchable; labels
 are never parsed as math, so a ``$`` in a task name is just a character. Figures are
-sized for a laptop screen (about 640 px wide).
+sized for a laptop screen (about 640 px wide). ``draw`` reads a
+:class:`~adapteval.contracts.section.PlotSpec`: its ``kind`` names the figure, its
+``data`` is what the figure's function takes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from adapteval.contracts.digest import grouped
+from adapteval.contracts.section import PlotSpec
 
 STYLE = {
     "svg.fonttype": "none",
@@ -269,3 +272,26 @@ def group_bars(groups: Sequence[dict[str, Any]]) -> str:
     ax.set_ylabel("accuracy per group")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return to_svg(fig)
+
+
+def _gains(data: dict[str, Any]) -> str:
+    return gain_bars(data["gains"], data["over"])
+
+
+DRAW = {
+    "flexibility-scatter": flexibility_scatter, "task-bars": task_bars,
+    "transfer-heatmap": heatmap, "training-curve": training_curves,
+    "seed-spread": seed_spread, "retention-curves": retention_curves,
+    "robustness-drops": perturbation_drops, "reliability-diagram": reliability,
+    "fairness-groups": group_bars,
+}
+"""Figure functions by plot kind; ``gains-<reference>`` kinds draw ``gain_bars``."""
+
+
+def drawable(spec: PlotSpec) -> bool:
+    return spec.kind in DRAW or spec.kind.startswith("gains-")
+
+
+def draw(spec: PlotSpec) -> str:
+    """The SVG of a plot spec."""
+    return _gains(spec.data) if spec.kind.startswith("gains-") else DRAW[spec.kind](spec.data)

@@ -38,7 +38,7 @@ class Suite(Strict):
     tasks: list[TaskSpec] = Field(min_length=1)
     strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="probe")])
     analyses: list[AnalysisSpec] = Field(
-        default_factory=list, description="probes run on adapted models, stored per cell"
+        default_factory=list, description="analyses run on adapted models, stored per cell"
     )
     criteria: list[CriterionSpec] = Field(
         default_factory=list, description="acceptance rules checked by `adapteval check`"

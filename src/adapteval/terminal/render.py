@@ -6,30 +6,14 @@ from collections.abc import Iterable
 
 from rich.table import Table
 
-from adapteval.contracts.section import Cell, Section, SectionTable
+from adapteval.contracts.section import Cell, Section, SectionTable, plain
 
 STATUS = {"good": "green", "bad": "red"}
 
 
 def text(cell: Cell) -> str:
     """A cell as rich markup (the same characters every view of a number shows)."""
-    if cell.kind == "na":
-        body = cell.text
-    elif cell.kind in ("text", "count"):
-        body = str(cell.value)
-    elif cell.kind == "ci":
-        lo, hi = cell.ci  # type: ignore[misc]
-        body = f"[{format(lo, cell.fmt)}, {format(hi, cell.fmt)}]"
-    elif cell.kind == "pair":
-        body = " / ".join(format(v, cell.fmt) for v in cell.value)
-    else:
-        body = format(cell.value, cell.fmt)
-        if cell.std is not None:
-            body += f" ±{cell.std:.3f}"
-        if cell.ci is not None:
-            body += f" [{format(cell.ci[0], cell.fmt)}, {format(cell.ci[1], cell.fmt)}]"
-        if cell.label is not None:
-            body = f"{cell.label} ({body})"
+    body = plain(cell)
     style = " ".join(s for s in ("bold" if cell.strong else "",
                                  STATUS.get(cell.status or "", "")) if s)
     if style:
