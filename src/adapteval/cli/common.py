@@ -9,6 +9,7 @@ cells are kept; rerun to resume); ``check`` exits 3 when the model is not accept
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -27,6 +28,13 @@ app = typer.Typer(
 out = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ else 120)
 err = Console(stderr=True)
 STATE = {"debug": False}
+
+
+class TableOrJson(str, Enum):
+    """``--format`` of the commands that print a table or its JSON."""
+
+    table = "table"
+    json = "json"
 
 
 def fail(exc: BaseException) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapteval.cli.common import app, fail, out, reporter
+from adapteval.cli.common import TableOrJson, app, fail, out, reporter
 
 
 @app.command()
@@ -33,11 +33,6 @@ def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> 
         fail(exc)
 
 
-class CheckFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def check(
     suite: Annotated[Path, typer.Argument(help="suite YAML file with criteria:")],
@@ -47,7 +42,7 @@ def check(
     strategy: Annotated[
         str | None, typer.Option("--strategy", "-s", help="judge only this strategy")
     ] = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
 ) -> None:
@@ -63,7 +58,7 @@ def check(
                       reporter=reporter(quiet))
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)
-    if fmt is CheckFormat.json:
+    if fmt is TableOrJson.json:
         sys.stdout.write(json.dumps(v.to_dict(), indent=1) + "\n")
     else:
         out.print(verdict_table(v))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from adapteval.cli.common import app, err, fail, out, print_results
+from adapteval.cli.common import TableOrJson, app, err, fail, out, print_results
 
 
 class Format(str, Enum):
@@ -110,18 +110,13 @@ def report(
         fail(exc)
 
 
-class CompareFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def compare(
     a: Annotated[Path, typer.Argument(help="result set A (store folder or suite YAML), e.g. old")],
     b: Annotated[Path, typer.Argument(help="result set B, e.g. new")],
     model_a: Annotated[str | None, typer.Option("--model-a", help="model of A to compare")] = None,
     model_b: Annotated[str | None, typer.Option("--model-b", help="model of B to compare")] = None,
-    fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
 ) -> None:
     """Compare two result sets per task and strategy: B − A with paired significance."""
     import json
@@ -131,7 +126,7 @@ def compare(
 
     try:
         rows = compare_sets(load(a)[0], load(b)[0], model_a=model_a, model_b=model_b)
-        if fmt is CompareFormat.json:
+        if fmt is TableOrJson.json:
             sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         else:
             from adapteval.terminal import compare_table

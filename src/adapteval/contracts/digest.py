@@ -132,7 +132,11 @@ def table(records: Sequence[dict[str, Any]], cols: Sequence[str],
 
 def examples_table(records: Sequence[dict[str, Any]]) -> SectionTable | None:
     """Stored examples as a table (columns of the first), or None when there are none."""
-    return table(records, list(records[0])) if records else None
+    if not records:
+        return None
+    out = table(records, list(records[0]))
+    out.key = "examples"
+    return out
 
 
 Rows = Sequence[ResultRow]

@@ -1,9 +1,12 @@
 """Presentation-neutral sections: what a table shows, not how it is drawn.
 
-Analyses (next to their code) and the Results-level builders (``adapteval.presentation``)
-describe their output as :class:`Section` objects; the terminal (rich), the Markdown and
-the HTML views render the same objects, each in its own style. Plain dataclasses: no
-rich, Jinja2 or matplotlib here.
+Analyses (next to their code, ``Analysis.sections``) and the Results-level builders
+(``adapteval.presentation`` for the terminal, ``adapteval.report.sections`` for the
+written reports) describe their output as :class:`Section` objects: tables, plots as
+:class:`PlotSpec` data, examples, notes and the numbers the JSON export carries. The
+terminal (rich), the Markdown and the HTML views render the same objects, each in its own
+style (``plain`` gives a cell's characters, the same in every view). Plain dataclasses:
+no rich, Jinja2 or matplotlib here.
 
 A :class:`Cell` carries a value and how it reads: ``text`` (as is), ``number`` (a format
 spec such as ``".3f"``, ``"+.3f"``, ``".0%"``, ``",.0f"``, ``"d"``, ``".4g"``, optionally
@@ -77,12 +80,14 @@ class Row:
 
 @dataclass
 class SectionTable:
-    """One table: columns, rows (in groups), a caption (its title) and a legend."""
+    """One table: columns, rows (in groups), a caption (its title), a legend and a key
+    that names it for views that address tables (e.g. an HTML class)."""
 
     columns: list[Column]
     rows: list[Row] = field(default_factory=list)
     caption: str = ""
     legend: str = ""
+    key: str = ""
 
     def add(self, *values: Any, new_group: bool = False, strong: bool = False) -> None:
         self.rows.append(Row(cells(*values), new_group=new_group, strong=strong))

@@ -1,5 +1,7 @@
 """Reports of a result set: offline HTML with inline SVG plots, a Markdown summary, a
-JSON export of every number; event files for TensorBoard and runs for MLflow.
+JSON export of every number; event files for TensorBoard and runs for MLflow. HTML and
+Markdown draw presentation sections (the analyses' own, as the terminal does); JSON is
+the document, whose analysis part is those sections' data.
 
 >>> write_report(adapteval.results("examples/sentiment-domains.yaml"), "report.html")  # doctest: +SKIP
 """

@@ -1,6 +1,10 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no script, no fonts or
 files from elsewhere), rendered with Jinja2 with autoescaping on, so any text from a
 dataset or a config (task names, labels, examples) is shown as text, never run.
+
+It draws sections only: the result set's (``report.sections``) and the analyses' (the
+document's ``sections``, the objects the terminal reads), each with its tables, its plots
+(``PlotSpec``, drawn as SVG by ``report.plots``), examples and notes; then provenance.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from adapteval.contracts import digest as dg
 from adapteval.contracts.section import Cell, PlotSpec, Section, plain
 from adapteval.report.sections import RESULT_KEYS, result_sections
 
@@ -31,22 +36,9 @@ SECTIONS = (
 )
 
 
-def fmt(value: Any, digits: int = 3, signed: bool = False) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return str(value)
-
-
-def ci(lo: Any, hi: Any, digits: int = 3, signed: bool = False) -> str:
-    if lo is None or hi is None:
-        return ""
-    return f"[{fmt(float(lo), digits, signed)}, {fmt(float(hi), digits, signed)}]"
+def num(value: Any) -> str:
+    """A plain value as the report's tables show it (``digest.cell``)."""
+    return plain(dg.cell(value))
 
 
 def environment() -> jinja2.Environment:
@@ -55,8 +47,7 @@ def environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = fmt
-    env.filters["ci"] = ci
+    env.filters["num"] = num
     env.filters["cell"] = cell
     env.filters["td_class"] = td_class
     return env

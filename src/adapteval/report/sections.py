@@ -59,7 +59,8 @@ def overview(doc: dict[str, Any]) -> list[Section]:
         return []
     verdicts = doc["verdict"]
     t = SectionTable(columns("model", "strategy", *grid["tasks"],
-                             *(["verdict"] if verdicts else []), left=("model", "strategy")))
+                             *(["verdict"] if verdicts else []), left=("model", "strategy")),
+                     key="leaderboard")
     for row in grid["rows"]:
         t.add(row["model"], row["strategy"], *[score(row["cells"].get(k)) for k in grid["tasks"]],
               *([acceptable(row["verdict"])] if verdicts else []))
