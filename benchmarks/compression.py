@@ -153,7 +153,7 @@ def res_texts(task: str) -> list[str]:
 
     t = load_task(TaskSpec(name=task, bundled=task), Path.cwd())
     split = t.split(0)
-    return [x for v in (split.train, split.test) for x in v.texts + (v.pairs or [])]
+    return [x for v in (split.train, split.test) for x in v.items + (v.pairs or [])]
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ class FirstTexts(Analysis):
     name = "test-first-texts"
 
     def run(self, ctx):
-        texts = list(ctx.split.test.texts[:6])
+        texts = list(ctx.split.test.items[:6])
         pred = ctx.predictor.predict(texts)
         classes = ctx.cell.task.classes
         return {"agreement": float((pred == ctx.split.test.y[:6]).mean()),

@@ -105,11 +105,11 @@ class NearestCentroid(Strategy):
 
     def fit(self, ctx):
         train, test = ctx.split.train, ctx.split.test
-        x = ctx.embed(train.texts)
+        x = ctx.embed(train.items)
         k = len(ctx.task.classes)
         centroids = np.stack([x[train.y == c].mean(0) if (train.y == c).any()
                               else np.zeros(x.shape[1]) for c in range(k)])
-        proba = centroid_proba(ctx.embed(test.texts), centroids, self.params.temperature)
+        proba = centroid_proba(ctx.embed(test.items), centroids, self.params.temperature)
         preds = Predictions(test.y, proba.argmax(1)[None], proba[None], test.rows,
                             {"n_train": len(train), "n_test": len(test)})
         predictor = CentroidPredictor(ctx.task, ctx.embed, centroids, self.params.temperature)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adapteval.core.keys import text_hash
+from adapteval.core.keys import item_key
 from adapteval.core.progress import Reporter
 from adapteval.core.sqlite import connect, transaction
 
@@ -61,15 +61,16 @@ class EmbeddingCache:
 
 
 class Embedder:
-    """Cached text embedding for one loaded model: memory, then disk, then the encoder."""
+    """Cached features of input items for one loaded model: memory, then disk, then the
+    encoder."""
 
     def __init__(self, model: Any, ref: ModelRef, cache: EmbeddingCache, reporter: Reporter):
         self.model, self.ref, self.cache, self.reporter = model, ref, cache, reporter
         self.memory: dict[bytes, np.ndarray] = {}
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        hashes = [text_hash(t) for t in texts]
-        unique = dict(zip(hashes, texts, strict=True))
+    def __call__(self, items: list[Any]) -> np.ndarray:
+        hashes = [item_key(t) for t in items]
+        unique = dict(zip(hashes, items, strict=True))
         missing = [h for h in unique if h not in self.memory]
         if missing:
             self.memory.update(self.cache.get(self.ref.key, missing, self.model.dim))
@@ -77,10 +78,13 @@ class Embedder:
             self._encode(unique)
         return np.stack([self.memory[h] for h in hashes])
 
-    def _encode(self, unique: dict[bytes, str]) -> None:
-        """Encode in chunks fixed by the whole request (longest texts first), not by what is
-        cached, so a resumed run builds the very same batches as an uninterrupted one."""
-        items = sorted(unique.items(), key=lambda ht: (-len(ht[1]), ht[1]))
+    def _encode(self, unique: dict[bytes, Any]) -> None:
+        """Encode in chunks fixed by the whole request (longest texts first; other items in
+        the order asked), not by what is cached, so a resumed run builds the very same
+        batches as an uninterrupted one."""
+        items = list(unique.items())
+        if all(isinstance(item, str) for _, item in items):
+            items.sort(key=lambda ht: (-len(ht[1]), ht[1]))
         chunks = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
         todo = [c for c in chunks if any(h not in self.memory for h, _ in c)]
         total, done = sum(len(c) for c in todo), 0
@@ -99,12 +103,7 @@ class Embedder:
             self.memory.update(zip(hashes, vecs, strict=True))
 
 
-def all_texts(tasks) -> list[str]:
-    """Every distinct text (and pair text) of the tasks, in a fixed order. Encoding this
-    whole set at once, wherever it happens, gives the same batches and so the same floats."""
-    texts: dict[str, None] = {}
-    for task in tasks:
-        texts.update(dict.fromkeys(task.frame["text"]))
-        if "text_pair" in task.frame:
-            texts.update(dict.fromkeys(task.frame["text_pair"]))
-    return list(texts)
+def all_items(tasks) -> list[Any]:
+    """Every distinct input of the tasks, in a fixed order. Encoding this whole set at once,
+    wherever it happens, gives the same batches and so the same floats."""
+    return list(dict.fromkeys(item for task in tasks for item in task.distinct_items()))

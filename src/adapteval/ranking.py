@@ -20,7 +20,7 @@ from scipy import stats
 from adapteval._version import __version__
 from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
-from adapteval.features import Embedder, EmbeddingCache, all_texts
+from adapteval.features import Embedder, EmbeddingCache, all_items
 from adapteval.models.kinds import MODEL_KINDS, load_model
 from adapteval.models.ref import ModelRef
 from adapteval.plan import Plan
@@ -120,7 +120,7 @@ def rank_models(
         model = load_model(model_ref)
         embed = Embedder(model, model_ref, cache, reporter) if model_ref.pretrained else None
         if embed is not None:
-            embed(all_texts(plan.tasks))  # the same batches as a run's own pre-encoding
+            embed(all_items(plan.tasks))  # the same batches as a run's own pre-encoding
         new = []
         for task in todo:
             x, y = _training_features(task, model, embed, seed, spec.max_items)

@@ -54,7 +54,7 @@ def keyword_strategy(name: str, bonus: float, male: set[str]) -> type[Strategy]:
         def fit(self, ctx):
             predictor = Keywords(ctx.task, male, bonus)
             test = ctx.split.test
-            proba = predictor.scores(test.texts)
+            proba = predictor.scores(test.items)
             preds = Predictions(test.y, proba.argmax(1)[None], proba[None], test.rows,
                                 {"n_test": len(test)})
             return Fitted(predictor, preds)

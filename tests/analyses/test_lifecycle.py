@@ -30,8 +30,8 @@ class UpperCase(Analysis):
         CALLS.append((ctx.cell.model.label, ctx.cell.task.name, ctx.cell.strategy.name, ctx.cell.seed))
         test = ctx.split.test
         n = min(self.params.limit, len(test))
-        clean = ctx.predictor.predict(test.texts[:n])
-        upper = ctx.predictor.predict([t.upper() for t in test.texts[:n]])
+        clean = ctx.predictor.predict(test.items[:n])
+        upper = ctx.predictor.predict([t.upper() for t in test.items[:n]])
         stored = ctx.predictions.y_pred[0][:n]
         return {"n": n, "clean_matches_stored": bool((clean == stored).mean() > 0.99),
                 "accuracy_upper": float((upper == test.y[:n]).mean()),
@@ -141,5 +141,5 @@ def test_kshot_predictor_of_a_tfidf_baseline_reproduces_its_stored_predictions(t
     cell = next(c for c in plan.cells if c.model.label == "tfidf" and c.strategy.name == "kshot")
     split = cell.task.split(cell.seed)
     fitted = cell.strategy.fit(CellContext(cell.task, split, load_model(cell.model), cell.seed))
-    proba = fitted.predictor.scores(split.test.texts)
+    proba = fitted.predictor.scores(split.test.items)
     np.testing.assert_allclose(proba, fitted.predictions.proba.mean(0), atol=1e-12)

@@ -71,7 +71,7 @@ def test_saved_hf_dataset_dict_keeps_its_splits(shared, tmp_path):
     task = load_task(TaskSpec(name="sms", path=str(tmp_path / "sms_hf")), tmp_path)
     split = task.split(123)
     assert task.has_given_split and (len(split.train), len(split.test)) == (300, 100)
-    assert split.test.texts == frame["text"].iloc[300:].tolist()
+    assert split.test.items == frame["text"].iloc[300:].tolist()
 
 
 def test_saved_hf_dataset_without_splits_is_split_by_seed(shared, tmp_path):
@@ -93,7 +93,7 @@ def test_column_mapping_text_pair_domain_and_group(tmp_path):
     task = load_task(spec, tmp_path)
     assert task.type == "regression" and task.classes is None
     split = task.split(0)
-    assert split.train.pairs is not None and len(split.train.pairs) == len(split.train.texts)
+    assert split.train.pairs is not None and len(split.train.pairs) == len(split.train.items)
     assert set(split.test.domains) <= {"web", "mail"} and set(split.test.groups) <= {"x", "y"}
 
 

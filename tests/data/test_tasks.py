@@ -40,8 +40,8 @@ def test_seeded_split_is_deterministic_stratified_and_varies_with_seed(tmp_path)
     path = copy_bundled("sms-spam", tmp_path)
     task = load_task(TaskSpec(name="sms", path=str(path), test_size=0.25), tmp_path)
     a, b, c = task.split(0), task.split(0), task.split(1)
-    assert a.test.texts == b.test.texts
-    assert a.test.texts != c.test.texts
+    assert a.test.items == b.test.items
+    assert a.test.items != c.test.items
     assert len(a.test) == 250 and not set(a.train.rows) & set(a.test.rows)
     spam_rate = task.frame["y"].mean()
     assert abs(a.test.y.mean() - spam_rate) < 0.01  # stratified: same class balance
@@ -50,7 +50,7 @@ def test_seeded_split_is_deterministic_stratified_and_varies_with_seed(tmp_path)
 def test_fixed_split_seed_overrides_cell_seed(tmp_path):
     path = copy_bundled("sentiment-yelp", tmp_path)
     task = load_task(TaskSpec(name="y", path=str(path), split_seed=7), tmp_path)
-    assert task.split(0).test.texts == task.split(5).test.texts
+    assert task.split(0).test.items == task.split(5).test.items
 
 
 def test_max_train_and_max_test_subsample_stratified(tmp_path):

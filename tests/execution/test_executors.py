@@ -33,7 +33,7 @@ class WhereAndUpper(Analysis):
     name = "test-where"
 
     def run(self, ctx):
-        texts = ctx.split.test.texts[:40]
+        texts = ctx.split.test.items[:40]
         upper = ctx.predictor.predict([t.upper() for t in texts])
         return {"pid": os.getpid(), "upper_pred": [int(v) for v in upper],
                 "upper_accuracy": float((upper == ctx.split.test.y[:40]).mean())}

@@ -37,7 +37,7 @@ def test_probe_equals_sentence_transformers_plus_sklearn(yelp, encoder, minilm_p
     ours = Probe(ProbeParams()).run(ctx)
 
     st = SentenceTransformer(str(minilm_path), device="cpu")
-    x_train, x_test = st.encode(split.train.texts), st.encode(split.test.texts)
+    x_train, x_test = st.encode(split.train.items), st.encode(split.test.items)
     ref = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_train, split.train.y)
     agree = (ours.y_pred[0] == ref.predict(x_test)).mean()
     assert agree >= 0.99  # embeddings agree to ~1e-6; a borderline item may flip
@@ -48,9 +48,9 @@ def test_probe_equals_sentence_transformers_plus_sklearn(yelp, encoder, minilm_p
 def test_tfidf_baseline_equals_the_sklearn_pipeline(yelp):
     split = yelp.split(1)
     ours = Probe(ProbeParams()).run(CellContext(yelp, split, TfidfBaseline(), 1))
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(split.train.texts)
-    ref = LogisticRegression(C=10.0, max_iter=2000).fit(vec.transform(split.train.texts), split.train.y)
-    np.testing.assert_array_equal(ours.y_pred[0], ref.predict(vec.transform(split.test.texts)))
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(split.train.items)
+    ref = LogisticRegression(C=10.0, max_iter=2000).fit(vec.transform(split.train.items), split.train.y)
+    np.testing.assert_array_equal(ours.y_pred[0], ref.predict(vec.transform(split.test.items)))
 
 
 def test_majority_baseline_predicts_the_training_prior(tmp_path):
@@ -72,8 +72,8 @@ def test_regression_probe_is_ridge(tmp_path, encoder):
     ours = Probe(ProbeParams(alpha=2.0)).run(
         CellContext(task, split, encoder, 0, embed=lambda t: encoder.encode(t)))
     ref = make_pipeline(StandardScaler(), Ridge(alpha=2.0)).fit(
-        encoder.encode(split.train.texts), split.train.y)
-    np.testing.assert_allclose(ours.y_pred[0], ref.predict(encoder.encode(split.test.texts)), atol=1e-4)
+        encoder.encode(split.train.items), split.train.y)
+    np.testing.assert_allclose(ours.y_pred[0], ref.predict(encoder.encode(split.test.items)), atol=1e-4)
     assert ours.proba is None
 
 

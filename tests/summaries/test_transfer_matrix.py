@@ -78,7 +78,7 @@ def test_off_diagonal_matches_a_direct_fit_and_the_summary_adds_up(three_tasks):
         for seed in (0, 1):
             train = tasks[source].split(seed).train
             test = tasks[target].split(seed).test
-            direct.append(tfidf_accuracy(train.texts, train.y, test.texts, test.y))
+            direct.append(tfidf_accuracy(train.items, train.y, test.items, test.y))
         assert m.cells[(source, target)].value == pytest.approx(np.mean(direct), abs=1e-9)
     values = m.values().to_numpy()
     off = values[~np.eye(3, dtype=bool)]
@@ -125,8 +125,8 @@ def test_domain_column_mode_refits_per_domain_like_a_direct_fit(tmp_path):
         src, dst = t["source_domain"], t["domain"]
         a, b = tr.domains == src, te.domains == dst
         assert t["n_train"] == int(a.sum()) and t["n"] == int(b.sum())
-        expected = tfidf_accuracy([x for x, k in zip(tr.texts, a, strict=True) if k], tr.y[a],
-                                  [x for x, k in zip(te.texts, b, strict=True) if k], te.y[b])
+        expected = tfidf_accuracy([x for x, k in zip(tr.items, a, strict=True) if k], tr.y[a],
+                                  [x for x, k in zip(te.items, b, strict=True) if k], te.y[b])
         assert t["accuracy"] == pytest.approx(expected, abs=1e-12)
         assert m.cells[(src, dst)].value == pytest.approx(expected, abs=1e-12)
         assert t["in_domain"] == (src == dst)

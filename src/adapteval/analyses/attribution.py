@@ -126,10 +126,10 @@ class Attribution(Analysis):
         assert predictor is not None
         test = ctx.split.test
         rng = np.random.default_rng([ctx.cell.seed, 7])
-        idx = [i for i in range(len(test)) if WORD.search(test.texts[i])]
+        idx = [i for i in range(len(test)) if WORD.search(test.items[i])]
         if len(idx) > p.n_items:
             idx = sorted(rng.choice(idx, size=p.n_items, replace=False).tolist())
-        texts = [test.texts[i] for i in idx]
+        texts = [test.items[i] for i in idx]
         pairs = [test.pairs[i] for i in idx] if test.pairs is not None else None
         method = p.method
         if method == "auto":

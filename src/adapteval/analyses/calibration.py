@@ -161,7 +161,7 @@ class Calibration(Analysis):
         p, val = self.params, ctx.split.validation
         if ctx.cell.task.name in self._validation_tasks and val is not None and len(val):
             assert ctx.predictor is not None
-            val_proba = ctx.predictor.scores(val.texts, val.pairs)
+            val_proba = ctx.predictor.scores(val.items, val.pairs)
             t = fit_temperature(logits=proba_to_logits(val_proba), y_true=val.y)
             after = apply_temperature(proba_to_logits(proba), t)
             fitted = {"T": t, "fit_on": "validation", "n_fit": len(val)}

@@ -57,7 +57,7 @@ from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, An
 from adapteval.contracts.section import PlotSpec, Section
 from adapteval.contracts.strategy import CellContext, Predictions, Predictor
 from adapteval.core.errors import ConfigError
-from adapteval.core.keys import content_key, text_hash
+from adapteval.core.keys import content_key, item_key
 from adapteval.core.plugin import UNIT, Number, Params
 from adapteval.features import Embedder
 from adapteval.metrics import Metric, metrics_for
@@ -160,14 +160,14 @@ def level_embedder(
         fingerprint=content_key({"fp": base.fingerprint, "compression": level.config()}),
     )
     embed = Embedder(encoder, ref, ctx.embed.cache, ctx.embed.reporter)
-    reused = len(embed.cache.get(ref.key, [text_hash(t) for t in texts], encoder.dim))
+    reused = len(embed.cache.get(ref.key, [item_key(t) for t in texts], encoder.dim))
     embed(texts)  # one length-sorted pass over the whole cell, as the executor does
     return embed, {"texts": len(texts), "reused_embeddings": reused}
 
 
 def cell_texts(ctx: AnalysisContext) -> list[str]:
     views = [ctx.split.train, ctx.split.test]
-    return list(dict.fromkeys(t for v in views for t in v.texts + (v.pairs or [])))
+    return list(dict.fromkeys(t for v in views for t in v.items + (v.pairs or [])))
 
 
 def refit_frozen(
@@ -194,7 +194,7 @@ def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Pred
     predictor = copy.copy(trained)
     predictor.model = copy.deepcopy(task_model, memo)
     test = ctx.split.test
-    out = predictor.scores(test.texts, test.pairs)
+    out = predictor.scores(test.items, test.pairs)
     if predictor.regression:
         preds = Predictions(test.y, np.asarray(out)[None], None, test.rows)
     else:
@@ -205,10 +205,10 @@ def evaluate_trained(ctx: AnalysisContext, module: Any) -> tuple[Predictor, Pred
 def robustness_at(predictor: Predictor, ctx: AnalysisContext, names: list[str]) -> dict[str, Any]:
     """Accuracy and flip rate (share of test predictions that change) per perturbation."""
     test = ctx.split.test
-    clean = predictor.predict(test.texts, test.pairs)
+    clean = predictor.predict(test.items, test.pairs)
     out = []
     for name in names:
-        texts = perturb_texts(test.texts, name, seed=ctx.cell.seed)
+        texts = perturb_texts(test.items, name, seed=ctx.cell.seed)
         pred = predictor.predict(texts, test.pairs)
         out.append({"name": name, "accuracy": float((pred == test.y).mean()),
                     "flip_rate": float((pred != clean).mean())})
@@ -221,7 +221,7 @@ def fairness_at(predictor: Predictor, preds: Predictions, ctx: AnalysisContext
     column with 2+ groups, the group metrics of the level's predictions (fairlearn,
     averaged over experiments as the fairness analysis does)."""
     test, cell = ctx.split.test, ctx.cell
-    swap = gender_swap_effect(predictor, cell, test, np.arange(len(test.texts)), cell.seed)
+    swap = gender_swap_effect(predictor, cell, test, np.arange(len(test.items)), cell.seed)
     out: dict[str, Any] = {"counterfactual_flip_rate": swap["flip_rate"],
                            "counterfactual_abs_gap": swap["mean_abs_gap"],
                            "counterfactual_pairs": swap["n_pairs"]}
@@ -241,7 +241,7 @@ def level_cost(ctx: AnalysisContext, module: Any) -> dict[str, Any]:
     p = CostParams()
     encoder = copy.copy(ctx.model)
     encoder.model = module
-    texts = sample_texts(ctx.split.test.texts, p.n_texts)
+    texts = sample_texts(ctx.split.test.items, p.n_texts)
     total, nonzero = parameter_counts(module)
     return {"params": total, "params_nonzero": nonzero,
             "disk_mb": state_dict_bytes(module) / MB,
@@ -253,7 +253,7 @@ def add_memory(ctx: AnalysisContext, levels: list[dict[str, Any]]) -> None:
     from the pretrained weights: same shapes and dtypes as the cell's compressed model, so
     the same memory, without writing fine-tuned weights anywhere."""
     p = CostParams()
-    texts = sample_texts(ctx.split.test.texts, p.n_texts)
+    texts = sample_texts(ctx.split.test.items, p.n_texts)
     configs = [{"method": lv["method"], "amount": lv["amount"]} for lv in levels]
     for lv, mem in zip(levels, memory_mb(ctx.cell.model, texts, p.batch_size, levels=configs),
                        strict=True):

@@ -164,8 +164,8 @@ class Cost(Analysis):
         p: CostParams = self.params  # type: ignore[assignment]
         ref, model = ctx.cell.model, ctx.model
         kind = MODEL_KINDS.get(ref.kind)
-        texts = sample_texts(ctx.split.test.texts, p.n_texts)
-        fit_texts = list(ctx.split.train.texts) if kind.fits_on_train else None
+        texts = sample_texts(ctx.split.test.items, p.n_texts)
+        fit_texts = list(ctx.split.train.items) if kind.fits_on_train else None
         runtime = kind.runtime(ref, model, fit_texts)
         total, nonzero = runtime.count()
         path = kind.weight_path(ref)

@@ -86,7 +86,7 @@ def gender_swap_effect(
 ) -> dict[str, Any]:
     """Flip rate and probability gaps of ``predictor`` on the items ``idx`` of ``test``
     whose text changes when gendered words and names are swapped."""
-    texts, pairs, rows = [test.texts[i] for i in idx], sub_pairs(test, idx), test.rows[idx]
+    texts, pairs, rows = [test.items[i] for i in idx], sub_pairs(test, idx), test.rows[idx]
     swapped = swap_all(texts, rows, seed)
     swapped_pairs = swap_all(pairs, rows, seed) if pairs is not None else None
     changed = [

@@ -82,7 +82,7 @@ class Robustness(Analysis):
         assert ctx.predictor is not None
         test, seed = ctx.split.test, ctx.cell.seed
         idx = chosen_items(test, self.params.max_items, seed, self.name)
-        texts, pairs = [test.texts[i] for i in idx], sub_pairs(test, idx)
+        texts, pairs = [test.items[i] for i in idx], sub_pairs(test, idx)
         y, rows = np.asarray(test.y[idx]), test.rows[idx]
         clean = ctx.predictor.predict(texts, pairs)
         clean_acc = float(np.mean(clean == y))

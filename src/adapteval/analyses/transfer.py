@@ -65,10 +65,10 @@ def item_correct(predictor: Predictor, view: View) -> np.ndarray:
     if predictor.kind == "frozen" and heads is not None and len(heads) > 1:
         k = len(predictor.task.classes or ())
         return np.mean([
-            head_proba(h, predictor.features(view.texts, view.pairs, head=i), k).argmax(1) == view.y
+            head_proba(h, predictor.features(view.items, view.pairs, head=i), k).argmax(1) == view.y
             for i, h in enumerate(heads)
         ], axis=0)
-    return (predictor.predict(view.texts, view.pairs) == view.y).astype(np.float64)
+    return (predictor.predict(view.items, view.pairs) == view.y).astype(np.float64)
 
 
 def _target(task: str, domain: str | None, source_domain: str | None, correct: np.ndarray,

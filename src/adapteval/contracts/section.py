@@ -1,8 +1,8 @@
 """Presentation-neutral sections: what a table shows, not how it is drawn.
 
 Analyses (next to their code, ``Analysis.sections``) and the Results-level builders
-(``adapteval.presentation`` for the terminal, ``adapteval.report.sections`` for the
-written reports) describe their output as :class:`Section` objects: tables, plots as
+(``adapteval.presentation``, one per section) describe their output as :class:`Section`
+objects: tables, plots as
 :class:`PlotSpec` data, examples, notes and the numbers the JSON export carries. The
 terminal (rich), the Markdown and the HTML views render the same objects, each in its own
 style (``plain`` gives a cell's characters, the same in every view). Plain dataclasses:
@@ -122,8 +122,9 @@ class Section:
     ``tables`` are what every view shows (the terminal only these); the written reports
     (HTML, Markdown) show ``report_tables`` instead when it is not None (e.g. with seed
     counts and intervals; ``[]``: nothing), then ``examples`` (a few stored items).
-    ``part`` names where a written report places the section (``flexibility``,
-    ``compression``, ``acceptability``, ``other``; empty: a Results-level section) and
+    ``part`` names where a written report places the section (``overview``,
+    ``flexibility``, ``compression``, ``acceptability``, ``other``, ...; empty: the
+    written reports leave it out, e.g. a terminal-only table) and
     ``data`` holds its numbers as plain JSON-able data (what the JSON export carries).
     """
 

@@ -74,9 +74,10 @@ class Predictions:
 
 
 class Predictor:
-    """What an adapted model leaves behind: a function from new texts to outputs.
+    """What an adapted model leaves behind: a function from new input items (texts, for
+    text tasks) to outputs.
 
-    Analyses (robustness, fairness, attribution, transfer, compression) call it on texts
+    Analyses (robustness, fairness, attribution, transfer, compression) call it on items
     the cell never saw. ``scores`` returns class probabilities ``(n, C)`` for
     classification and predicted values ``(n,)`` for regression. ``kind`` says what is
     inside: ``"frozen"`` (encoder features + fitted head(s)) or ``"trained"`` (a torch
@@ -92,11 +93,11 @@ class Predictor:
     def regression(self) -> bool:
         return self.task.is_regression
 
-    def scores(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+    def scores(self, items: list[Any], pairs: list[Any] | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def predict(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
-        out = self.scores(texts, pairs)
+    def predict(self, items: list[Any], pairs: list[Any] | None = None) -> np.ndarray:
+        out = self.scores(items, pairs)
         return out if self.regression else out.argmax(1)
 
 

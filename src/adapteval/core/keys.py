@@ -19,6 +19,19 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+def item_key(item: Any) -> bytes:
+    """The feature-cache key of one input item: its text's hash for text, a hash of the
+    raw bytes (with dtype and shape for arrays) for other modalities."""
+    if isinstance(item, str):
+        return text_hash(item)
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(item, np.ndarray):
+        h.update(f"{item.dtype.str}{item.shape}".encode())
+        item = np.ascontiguousarray(item).tobytes()
+    h.update(bytes(item))
+    return h.digest()
+
+
 def jsonable(value: Any) -> Any:
     """numpy scalars/arrays and tuples to plain JSON types; NaN/inf to None."""
     if isinstance(value, dict):

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,21 +34,24 @@ MISSING = {"", "nan", "none", "null", "na", "n/a"}
 
 @dataclass(frozen=True)
 class View:
-    """The items of one split, in a fixed order."""
+    """The items of one split, in a fixed order.
 
-    texts: list[str]
-    pairs: list[str] | None
+    ``items`` are the task's inputs in its modality (texts for ``text`` and ``text_pair``
+    tasks); ``pairs`` the second item of each pair, for pair tasks."""
+
+    items: list[Any]
+    pairs: list[Any] | None
     y: np.ndarray
     domains: np.ndarray | None = None
     groups: np.ndarray | None = None
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.items)
 
     def take(self, idx: np.ndarray) -> View:
         return View(
-            [self.texts[i] for i in idx],
+            [self.items[i] for i in idx],
             [self.pairs[i] for i in idx] if self.pairs is not None else None,
             self.y[idx],
             self.domains[idx] if self.domains is not None else None,
@@ -94,6 +98,14 @@ class Task:
                     self.spec.max_train, self.spec.max_test)
         h.update(repr(settings).encode())
         return h.hexdigest()[:20]
+
+    def distinct_items(self) -> list[Any]:
+        """Every distinct input of the task (first items, then pair items), in a fixed
+        order: what a frozen model encodes once for all of the task's cells."""
+        items = dict.fromkeys(self.frame["text"])
+        if "text_pair" in self.frame:
+            items.update(dict.fromkeys(self.frame["text_pair"]))
+        return list(items)
 
     def _view(self, idx: np.ndarray) -> View:
         f = self.frame

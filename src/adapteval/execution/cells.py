@@ -19,7 +19,7 @@ from adapteval._version import __version__
 from adapteval.analyses import AnalysisContext, AnalysisRow
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
-from adapteval.features import Embedder, EmbeddingCache, all_texts
+from adapteval.features import Embedder, EmbeddingCache, all_items
 from adapteval.models.kinds import load_model
 from adapteval.models.ref import ModelRef
 from adapteval.plan import Cell, Job, Plan
@@ -112,7 +112,7 @@ class ModelSession:
             self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
                           if self.ref.pretrained else None)
         if self.embed is not None and any(c.strategy.frozen for c, _, _ in items):
-            self.embed(all_texts({c.task.name: c.task for c, _, _ in items}.values()))
+            self.embed(all_items({c.task.name: c.task for c, _, _ in items}.values()))
 
     def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:
         cell, jobs, stored = item

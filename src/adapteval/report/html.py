@@ -2,9 +2,9 @@
 files from elsewhere), rendered with Jinja2 with autoescaping on, so any text from a
 dataset or a config (task names, labels, examples) is shown as text, never run.
 
-It draws sections only: the result set's (``report.sections``) and the analyses' (the
-document's ``sections``, the objects the terminal reads), each with its tables, its plots
-(``PlotSpec``, drawn as SVG by ``report.plots``), examples and notes; then provenance.
+It draws sections only (the document's ``sections``: the result set's and the analyses',
+the objects the terminal reads), each with its tables, its plots (``PlotSpec``, drawn as
+SVG by ``report.plots``), examples and notes; then provenance.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from adapteval.contracts import digest as dg
 from adapteval.contracts.section import Cell, PlotSpec, Section, plain
-from adapteval.report.sections import RESULT_KEYS, result_sections
+from adapteval.presentation import RESULT_KEYS
 
 KNOWN = ("robustness", "calibration", "fairness", "counterfactual", "eec", "attribution",
          "transfer", "compression", "cost")
@@ -115,8 +115,8 @@ def parts(sections: list[Section]) -> dict[str, list[dict[str, Any]]]:
 
 def every_section(doc: dict[str, Any]) -> list[Section]:
     """The result set's sections and the analyses' (a document read back from JSON has
-    none of the latter)."""
-    return [*result_sections(doc), *getattr(doc, "sections", [])]
+    none)."""
+    return list(getattr(doc, "sections", []))
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -19,16 +19,16 @@ def frozen_features(ctx: CellContext, fit: View, views: list[View]) -> list[Any]
     """Features of each view; a non-pretrained model is fitted on ``fit`` first."""
     model = ctx.model
     if not model.pretrained:
-        return model.fit_transform(fit.texts, fit.pairs, [(v.texts, v.pairs) for v in views])
+        return model.fit_transform(fit.items, fit.pairs, [(v.items, v.pairs) for v in views])
     assert ctx.embed is not None
     texts: dict[str, int] = {}
     for v in views:
-        for t in v.texts + (v.pairs or []):
+        for t in v.items + (v.pairs or []):
             texts.setdefault(t, len(texts))
     emb = ctx.embed(list(texts))
     out = []
     for v in views:
-        u = emb[[texts[t] for t in v.texts]]
+        u = emb[[texts[t] for t in v.items]]
         if v.pairs is not None:
             u = pair_features(u, emb[[texts[t] for t in v.pairs]])
         out.append(u)

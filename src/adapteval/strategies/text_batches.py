@@ -35,7 +35,7 @@ def encode_view(tokenizer: Any, view: View, max_length: int) -> Encoded:
     if len(view) == 0:
         return Encoded({"input_ids": [], "attention_mask": []}, np.zeros(0, np.int64), view.y)
     enc = tokenizer(
-        view.texts, view.pairs, truncation=True, max_length=max_length, padding=False
+        view.items, view.pairs, truncation=True, max_length=max_length, padding=False
     )
     ids = {k: list(enc[k]) for k in KEYS if k in enc}
     lengths = np.fromiter((len(r) for r in ids["input_ids"]), dtype=np.int64, count=len(view))
