@@ -31,15 +31,21 @@ RESULT_KEYS = ("overview", "verdict", "flexibility", "customizability", "curves"
 parts."""
 
 
-def result_sections(results: Results, data: dict[str, Any] | None = None) -> list[Section]:
-    """The result set's own sections (``data``: its records, ``records.result_data``)."""
+def result_sections(results: Results, data: dict[str, Any] | None = None, *,
+                    strict: bool = False) -> list[Section]:
+    """The result set's own sections (``data``: its records, ``records.result_data``).
+    A verdict that cannot be computed is left out, or raises when ``strict`` (the
+    terminal's way)."""
     if len(results) == 0:
         return []
     data = result_data(results) if data is None else data
     out = [overview(results, data), flexibility(results, data), stability(results, data),
            gains(results, data), curves(data), ensembles(results), flexibility_summary(results)]
-    if results.plan is not None and results.plan.criteria:
-        out.append(verdict_section(verdict(results, results.plan), data["verdict"]))
+    judged = results.plan is not None and bool(results.plan.criteria) and (
+        strict or data["verdict"] is not None)
+    if judged or data["verdict"]:
+        out.append(verdict_section(verdict(results, results.plan) if judged else None,
+                                   data["verdict"]))
     return [s for s in out if s is not None]
 
 
@@ -57,7 +63,7 @@ def all_sections(results: Results) -> list[Section]:
     """Every section of a result set in the terminal's reading order: scores,
     flexibility, stability, gains, transferability, ensembles, the flexibility summary,
     the other analyses, the verdict."""
-    own = {s.key: s for s in result_sections(results)}
+    own = {s.key: s for s in result_sections(results, strict=True)}
     if not own:
         return []
 

@@ -91,10 +91,26 @@ def overview(results: Results, data: dict[str, Any]) -> Section:
                    report_tables=[t])
 
 
-def verdict_section(v: Verdict, entries: list[dict[str, Any]] | None = None) -> Section:
-    """The terminal's line per rule and candidate (measured value, statistic, threshold,
-    pass/fail); the reports' verdict per candidate and a table of its rules (``entries``,
-    the verdict records; none: the reports leave it out)."""
+def verdict_section(v: Verdict | None, entries: list[dict[str, Any]] | None = None) -> Section:
+    """The terminal's line per rule and candidate of ``v`` (measured value, statistic,
+    threshold, pass/fail; none: no terminal table); the reports' verdict per candidate and
+    a table of its rules (``entries``, the verdict records; none: the reports leave it
+    out)."""
+    tables = [] if v is None else [verdict_table(v)]
+    who = SectionTable(columns("model", "strategy", "verdict", left=("model", "strategy")))
+    rules = []
+    for e in entries or []:
+        who.add(e.get("model", ""), e.get("strategy") or "", acceptable(e))
+        if e["rules"]:
+            rules.append(dg.table(e["rules"], list(e["rules"][0]),
+                                  caption=" · ".join(x for x in (e.get("model", ""),
+                                                                 e.get("strategy")) if x)))
+    return Section("verdict", title="Acceptance verdict", part="overview" if entries else "",
+                   tables=tables, report_tables=[who, *rules])
+
+
+def verdict_table(v: Verdict) -> SectionTable:
+    """One line per rule and candidate: measured value, statistic, threshold, pass/fail."""
     table = SectionTable(
         columns("model", "strategy", "rule", "measured", "on", "result", right=("measured",),
                 wrap=("rule", "measured", "on")),
@@ -111,13 +127,4 @@ def verdict_section(v: Verdict, entries: list[dict[str, Any]] | None = None) -> 
         mark = (Cell("ACCEPTABLE", strong=True, status="good") if c.acceptable
                 else Cell("NOT ACCEPTABLE", strong=True, status="bad"))
         table.add("", "", mark, "", "", "", new_group=bool(i) and not c.checks)
-    who = SectionTable(columns("model", "strategy", "verdict", left=("model", "strategy")))
-    rules = []
-    for e in entries or []:
-        who.add(e.get("model", ""), e.get("strategy") or "", acceptable(e))
-        if e["rules"]:
-            rules.append(dg.table(e["rules"], list(e["rules"][0]),
-                                  caption=" · ".join(x for x in (e.get("model", ""),
-                                                                 e.get("strategy")) if x)))
-    return Section("verdict", title="Acceptance verdict", part="overview" if entries else "",
-                   tables=[table], report_tables=[who, *rules])
+    return table
