@@ -17,8 +17,9 @@ import yaml
 pytestmark = pytest.mark.slow
 
 PLUGIN = '''
-"""A third-party adapteval plugin: a hashing featurizer, a nearest-centroid strategy and
-the share of test items predicted as the training majority class."""
+"""A third-party adapteval plugin: a hashing featurizer, a nearest-centroid strategy,
+the share of test items predicted as the training majority class, and a report section
+counting stored cells per model."""
 
 import hashlib
 
@@ -26,6 +27,8 @@ import numpy as np
 from pydantic import Field
 
 from adapteval.contracts.analysis import Analysis
+from adapteval.contracts.report_section import ReportSection
+from adapteval.contracts.section import Cell, Column, Row, Section, SectionTable
 from adapteval.contracts.strategy import Fitted, Predictions, Predictor, Strategy
 from adapteval.core.plugin import Number, Params
 from adapteval.models.kinds import ModelKind
@@ -126,6 +129,20 @@ class MajorityShare(Analysis):
     def run(self, ctx):
         majority = int(np.bincount(ctx.split.train.y.astype(int)).argmax())
         return {"majority_share": float((ctx.predictions.y_pred[0] == majority).mean())}
+
+
+class CellsPerModel(ReportSection):
+    name = "cells-per-model"
+    description = "how many cells each model has in the store"
+    order = 80
+
+    def build(self, results, data, *, strict=False):
+        counts = results.to_pandas().drop_duplicates("key").groupby("model").size()
+        table = SectionTable([Column("model"), Column("stored cells", align="right")],
+                             [Row((Cell(m), Cell(int(n), kind="count"))) for m, n in counts.items()],
+                             caption="Stored cells per model")
+        return Section("cells-per-model", title="Stored cells per model", tables=[table],
+                       part="other")
 '''
 
 PYPROJECT = '''
@@ -147,6 +164,9 @@ majority-share = "adapteval_plugin_demo:MajorityShare"
 [project.entry-points."adapteval.model_kinds"]
 hashing = "adapteval_plugin_demo:HASHING"
 
+[project.entry-points."adapteval.sections"]
+cells-per-model = "adapteval_plugin_demo:CellsPerModel"
+
 [tool.setuptools]
 py-modules = ["adapteval_plugin_demo"]
 '''
@@ -156,7 +176,7 @@ CONFORMANCE = textwrap.dedent('''
     from adapteval.testing import check_plugin, plugin_checks
 
     ours = {("strategy", "nearest-centroid"), ("analysis", "majority-share"),
-            ("model_kind", "hashing")}
+            ("model_kind", "hashing"), ("section", "cells-per-model")}
     found = [(k, n, p) for k, n, p in plugin_checks() if (k, n) in ours]
     assert {(k, n) for k, n, _ in found} == ours, found
     for kind, name, plugin in found:
@@ -198,6 +218,9 @@ def test_cli_lists_the_plugins(installed):
     analyses = cli(installed, "list", "analyses")
     assert analyses.returncode == 0, analyses.stderr
     assert "majority-share" in analyses.stdout and "majority_share" in analyses.stdout
+    sections = cli(installed, "list", "sections")
+    assert sections.returncode == 0, sections.stderr
+    assert "cells-per-model" in sections.stdout
 
 
 def test_the_plugin_model_kind_is_listed(installed):
@@ -237,9 +260,16 @@ def test_a_suite_runs_and_is_judged_with_the_plugins(installed, tmp_path):
     assert rule["passed"] is (share <= 0.99)
     assert verdict["acceptable"] is rule["passed"]
 
+    shown = cli(installed, "results", "out", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Stored cells per model" in shown.stdout  # the plugin's report section
+    report = cli(installed, "report", "out", "-f", "md", "-o", "report.md", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "Stored cells per model" in (tmp_path / "report.md").read_text()
+
 
 def test_the_plugins_pass_the_conformance_checks(installed):
     proc = subprocess.run([sys.executable, "-c", CONFORMANCE], capture_output=True, text=True,
                           env=installed)
     assert proc.returncode == 0, proc.stderr
-    assert "conformant: 3" in proc.stdout
+    assert "conformant: 4" in proc.stdout

@@ -83,6 +83,7 @@ class Kind(str, Enum):
     perturbations = "perturbations"
     estimators = "estimators"
     readers = "readers"
+    sections = "sections"
 
 
 def _registry(kind: Kind):
@@ -101,6 +102,8 @@ def _registry(kind: Kind):
         from adapteval.transferability import ESTIMATORS as registry
     elif kind is Kind.readers:
         from adapteval.data.readers import READERS as registry
+    elif kind is Kind.sections:
+        from adapteval.presentation import SECTIONS as registry
     else:
         return None
     return registry
@@ -130,7 +133,7 @@ def _plugin_table(registry) -> Table:
 @app.command("list")
 def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
     """List short model names, bundled tasks, or the plugins of a kind: strategies,
-    analyses, metrics, model-kinds, perturbations, estimators, readers."""
+    analyses, metrics, model-kinds, perturbations, estimators, readers, sections."""
     registry = _registry(kind)
     if registry is not None:
         out.print(_plugin_table(registry))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapteval.analyses import ANALYSES
+from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.section import Section
 from adapteval.presentation.ranks import compare_section, ranking_sections
 from adapteval.presentation.records import result_data
@@ -31,22 +32,92 @@ RESULT_KEYS = ("overview", "verdict", "flexibility", "customizability", "curves"
 parts."""
 
 
+class Overview(ReportSection):
+    name, order = "overview", 10
+    description = "per-task scores with CIs and tie groups; the models x tasks grid"
+
+    def build(self, results, data, *, strict=False):
+        return overview(results, data)
+
+
+class Flexibility(ReportSection):
+    name, order = "flexibility", 20
+    description = "P_avg [CI], sigma_P and the worst task per model and strategy"
+
+    def build(self, results, data, *, strict=False):
+        return flexibility(results, data)
+
+
+class Stability(ReportSection):
+    name, order = "stability", 30
+    description = "mean, std, min, max over seeds; failure rate against the majority class"
+
+    def build(self, results, data, *, strict=False):
+        return stability(results, data)
+
+
+class Customizability(ReportSection):
+    name, order = "customizability", 40
+    description = "paired gains over the baseline and the frozen probe"
+
+    def build(self, results, data, *, strict=False):
+        return gains(results, data)
+
+
+class Curves(ReportSection):
+    name, order = "curves", 50
+    description = "fine-tuning curves of the trained cells"
+
+    def build(self, results, data, *, strict=False):
+        return curves(data)
+
+
+class Ensembles(ReportSection):
+    name, order = "ensembles", 60
+    description = "averaged-probability ensembles and the error overlap between models"
+
+    def build(self, results, data, *, strict=False):
+        return ensembles(results)
+
+
+class FlexibilitySummary(ReportSection):
+    name, order = "flexibility_summary", 70
+    description = "one row per model: P_avg, sigma_P, worst task, transfer gap, retention, cost"
+
+    def build(self, results, data, *, strict=False):
+        return flexibility_summary(results)
+
+
+class Verdict(ReportSection):
+    name, order = "verdict", 90
+    description = "the acceptance verdict: every criterion with its measured value"
+
+    def build(self, results, data, *, strict=False):
+        judged = results.plan is not None and bool(results.plan.criteria) and (
+            strict or data["verdict"] is not None)
+        if not (judged or data["verdict"]):
+            return None
+        return verdict_section(verdict(results, results.plan) if judged else None,
+                               data["verdict"])
+
+
+for _section in (Overview(), Flexibility(), Stability(), Customizability(), Curves(),
+                 Ensembles(), FlexibilitySummary(), Verdict()):
+    SECTIONS.register(_section)
+
+
 def result_sections(results: Results, data: dict[str, Any] | None = None, *,
                     strict: bool = False) -> list[Section]:
-    """The result set's own sections (``data``: its records, ``records.result_data``).
-    A verdict that cannot be computed is left out, or raises when ``strict`` (the
-    terminal's way)."""
+    """The result set's own sections, one per registered report section in its ``order``
+    (``data``: its records, ``records.result_data``). A verdict that cannot be computed
+    is left out, or raises when ``strict`` (the terminal's way)."""
     if len(results) == 0:
         return []
     data = result_data(results) if data is None else data
-    out = [overview(results, data), flexibility(results, data), stability(results, data),
-           gains(results, data), curves(data), ensembles(results), flexibility_summary(results)]
-    judged = results.plan is not None and bool(results.plan.criteria) and (
-        strict or data["verdict"] is not None)
-    if judged or data["verdict"]:
-        out.append(verdict_section(verdict(results, results.plan) if judged else None,
-                                   data["verdict"]))
-    return [s for s in out if s is not None]
+    plugins = [s() if isinstance(s, type) else s for s in SECTIONS.values()]  # entry
+    built = (s.build(results, data, strict=strict)  # points may load a class
+             for s in sorted(plugins, key=lambda s: s.order))
+    return [s for s in built if s is not None]
 
 
 def analysis_sections(results: Results, skip: tuple[str, ...] = ()) -> list[Section]:
@@ -72,10 +143,13 @@ def all_sections(results: Results) -> list[Section]:
 
     transfer = (ANALYSES.get("transfer").sections(results.analysis("transfer"), results)
                 if "transfer" in ANALYSES.names() else [])
+    known = ("overview", "flexibility", "stability", "customizability", "curves",
+             "ensembles", "flexibility_summary", "verdict")
+    added = [s for k, s in own.items() if k not in known]  # sections of plug-ins
     return [*pick("overview", "flexibility", "stability", "customizability", "curves"),
-            *transfer, *pick("ensembles", "flexibility_summary"),
+            *transfer, *pick("ensembles", "flexibility_summary"), *added,
             *analysis_sections(results, skip=("transfer",)), *pick("verdict")]
 
 
-__all__ = ["RESULT_KEYS", "all_sections", "analysis_sections", "compare_section",
+__all__ = ["RESULT_KEYS", "SECTIONS", "ReportSection", "all_sections", "analysis_sections", "compare_section",
            "ranking_sections", "result_sections", "verdict_section"]

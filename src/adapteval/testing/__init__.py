@@ -42,6 +42,7 @@ BY_KIND: dict[str, tuple[Callable[[Any], None], ...]] = {
                batching.check_metric_replicates),
     "perturbation": (*PARAMS, pickling.check_pickles, batching.check_perturbation_items),
     "estimator": (*PARAMS, pickling.check_pickles, batching.check_estimator_deterministic),
+    "section": (*PARAMS, pickling.check_pickles),
 }
 """The checks of each kind beyond the name and declared metadata every plugin has."""
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import adapteval.analyses  # noqa: F401  (registers the built-in analyses)
+import adapteval.presentation  # noqa: F401  (registers the built-in report sections)
 import adapteval.strategies  # noqa: F401  (registers the built-in strategies)
 from adapteval.contracts.analysis import ANALYSES, Analysis
+from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.strategy import STRATEGIES, Strategy
 from adapteval.core.registry import Registry
 from adapteval.data.readers import READERS, TaskReader
@@ -24,12 +26,14 @@ REGISTRIES: dict[str, Registry[Any]] = {
     "metric": METRICS,
     "perturbation": PERTURBATIONS,
     "estimator": ESTIMATORS,
+    "section": SECTIONS,
 }
 """Plugin kinds (the ids of :func:`adapteval.testing.plugin_checks`) and their registries."""
 
 BASES: dict[str, type] = {
     "strategy": Strategy, "analysis": Analysis, "model_kind": ModelKind, "reader": TaskReader,
     "metric": Metric, "perturbation": Perturbation, "estimator": Estimator,
+    "section": ReportSection,
 }
 
 
