@@ -37,7 +37,7 @@ from adapteval.summaries.ensembles import ensemble_label, ensemble_rows, pairwis
 from adapteval.summaries.labels import Labels
 from adapteval.summaries.per_model import flexibility_summary
 from adapteval.summaries.transfer import TransferMatrix, transfer_matrices, transfer_summary
-from adapteval.verdict import verdict
+from adapteval.verdict import Verdict, verdict
 
 if TYPE_CHECKING:
     from adapteval.plan import Plan
@@ -93,16 +93,23 @@ class Results:
         """The acceptance verdict of each candidate model × strategy, one entry each with
         its rules (measured value, threshold, pass/fail); None when the results were not read
         through a suite with ``criteria:``."""
-        plan = self.plan
-        if plan is None or not plan.criteria:
+        judged = self.judgement
+        if judged is None:
             return None
         return [
             {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
              "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
                         "statistic": k.statistic, "passed": k.passed, "note": k.note}
                        for k in c.checks]}
-            for c in verdict(self, plan).candidates
+            for c in judged.candidates
         ]
+
+    @cached_property
+    def judgement(self) -> Verdict | None:
+        """The acceptance verdict over every candidate, judged once per result set; None
+        without criteria."""
+        plan = self.plan
+        return None if plan is None or not plan.criteria else verdict(self, plan)
 
     def analysis(self, name: str) -> list[AnalysisRow]:
         """Stored results of one analysis (e.g. ``"robustness"``), in plan order."""

@@ -25,7 +25,6 @@ from adapteval.presentation.spread import (
     stability,
 )
 from adapteval.results import Results
-from adapteval.verdict import verdict
 
 RESULT_KEYS = ("overview", "verdict", "flexibility", "customizability", "curves", "stability")
 """The result set's sections the written reports show, in the order they open their
@@ -97,8 +96,7 @@ class Verdict(ReportSection):
             strict or data["verdict"] is not None)
         if not (judged or data["verdict"]):
             return None
-        return verdict_section(verdict(results, results.plan) if judged else None,
-                               data["verdict"])
+        return verdict_section(results.judgement if judged else None, data["verdict"])
 
 
 for _section in (Overview(), Flexibility(), Stability(), Customizability(), Curves(),
