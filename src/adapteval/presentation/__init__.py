@@ -8,7 +8,8 @@ own (``Analysis.sections``). The terminal, HTML and Markdown render the same obj
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from adapteval.analyses import ANALYSES
 from adapteval.contracts.report_section import SECTIONS, ReportSection
@@ -31,60 +32,48 @@ RESULT_KEYS = ("overview", "verdict", "flexibility", "customizability", "curves"
 parts."""
 
 
-class Overview(ReportSection):
-    name, order = "overview", 10
+class BuiltinSection(ReportSection):
+    """A built-in result section: its ``builder(results, data)`` makes the Section."""
+
+    builder: ClassVar[Callable[..., Section | None]]
+
+    def build(self, results, data, *, strict=False):
+        return type(self).builder(results, data)
+
+
+class Overview(BuiltinSection):
+    name, order, builder = "overview", 10, staticmethod(overview)
     description = "per-task scores with CIs and tie groups; the models x tasks grid"
 
-    def build(self, results, data, *, strict=False):
-        return overview(results, data)
 
-
-class Flexibility(ReportSection):
-    name, order = "flexibility", 20
+class Flexibility(BuiltinSection):
+    name, order, builder = "flexibility", 20, staticmethod(flexibility)
     description = "P_avg [CI], sigma_P and the worst task per model and strategy"
 
-    def build(self, results, data, *, strict=False):
-        return flexibility(results, data)
 
-
-class Stability(ReportSection):
-    name, order = "stability", 30
+class Stability(BuiltinSection):
+    name, order, builder = "stability", 30, staticmethod(stability)
     description = "mean, std, min, max over seeds; failure rate against the majority class"
 
-    def build(self, results, data, *, strict=False):
-        return stability(results, data)
 
-
-class Customizability(ReportSection):
-    name, order = "customizability", 40
+class Customizability(BuiltinSection):
+    name, order, builder = "customizability", 40, staticmethod(gains)
     description = "paired gains over the baseline and the frozen probe"
 
-    def build(self, results, data, *, strict=False):
-        return gains(results, data)
 
-
-class Curves(ReportSection):
-    name, order = "curves", 50
+class Curves(BuiltinSection):
+    name, order, builder = "curves", 50, staticmethod(curves)
     description = "fine-tuning curves of the trained cells"
 
-    def build(self, results, data, *, strict=False):
-        return curves(data)
 
-
-class Ensembles(ReportSection):
-    name, order = "ensembles", 60
+class Ensembles(BuiltinSection):
+    name, order, builder = "ensembles", 60, staticmethod(ensembles)
     description = "averaged-probability ensembles and the error overlap between models"
 
-    def build(self, results, data, *, strict=False):
-        return ensembles(results)
 
-
-class FlexibilitySummary(ReportSection):
-    name, order = "flexibility_summary", 70
+class FlexibilitySummary(BuiltinSection):
+    name, order, builder = "flexibility_summary", 70, staticmethod(flexibility_summary)
     description = "one row per model: P_avg, sigma_P, worst task, transfer gap, retention, cost"
-
-    def build(self, results, data, *, strict=False):
-        return flexibility_summary(results)
 
 
 class Verdict(ReportSection):

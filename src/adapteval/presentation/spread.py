@@ -77,7 +77,7 @@ def gains(results: Results, data: dict[str, Any]) -> Section | None:
                                        "ci_low", "ci_high", "std", "n_seeds"])])
 
 
-def curves(data: dict[str, Any]) -> Section | None:
+def curves(results: Results, data: dict[str, Any]) -> Section | None:
     """Training curves (the reports only)."""
     if not data["curves"]:
         return None
@@ -124,7 +124,7 @@ def stability(results: Results, data: dict[str, Any]) -> Section | None:
                                        "mean", "std", "min", "max", "failure_rate"])])
 
 
-def ensembles(results: Results) -> Section | None:
+def ensembles(results: Results, data: dict[str, Any] | None = None) -> Section | None:
     """Pairwise error overlap, shown when the suite lists ensembles (the terminal only)."""
     if not results.ensembles:
         return None
@@ -146,7 +146,8 @@ def ensembles(results: Results) -> Section | None:
     return Section("ensembles", title=table.caption, tables=[table])
 
 
-def flexibility_summary(results: Results) -> Section | None:
+def flexibility_summary(results: Results,
+                        data: dict[str, Any] | None = None) -> Section | None:
     """Score across tasks, OOD gap, retention and cost in one table (the terminal only),
     when the results have a transfer matrix, compression or cost."""
     if not (results.transfer_matrix() or results.analysis("compression")
