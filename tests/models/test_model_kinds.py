@@ -67,7 +67,7 @@ def test_tfidf_runtime_counts_its_vocabulary(tmp_path):
 
 
 def test_trained_strategies_support_kinds_with_torch_weights():
-    finetune = STRATEGIES.get("finetune").from_spec({}, where="s")
+    finetune = STRATEGIES.get("finetune").from_params({}, where="s")
     assert finetune.supports(MODEL_KINDS.get("hf"))
     assert not finetune.supports(MODEL_KINDS.get("onnx"))
     assert not finetune.supports(MODEL_KINDS.get("tfidf"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -116,11 +116,6 @@ class Strategy(Plugin):
 
     kind = "strategy"
     frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
-
-    @classmethod
-    def from_spec(cls, params: Mapping[str, Any], *, where: str) -> Strategy:
-        """The strategy with ``params`` validated; a bad one is a one-line ConfigError."""
-        return cls.from_params(params, where=where)  # type: ignore[return-value]
 
     def supports(self, model_kind: ModelKind) -> bool:
         """Whether this strategy can adapt models of ``model_kind``."""

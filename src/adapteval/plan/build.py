@@ -99,7 +99,7 @@ def _strategies(suite: Suite) -> list[Strategy]:
     strategies = []
     for i, s in enumerate(suite.strategies):
         where = f"{suite.source}: strategies[{i}]"
-        strategies.append(STRATEGIES.get(s.name, where=where).from_spec(s.params, where=where))
+        strategies.append(STRATEGIES.get(s.name, where=where).from_params(s.params, where=where))
     names = [st.name for st in strategies]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from adapteval.contracts.strategy import Predictions
 from adapteval.core.errors import ConfigError
 from adapteval.metrics import Scored
 from adapteval.results import Results
@@ -68,8 +69,6 @@ def unpaired_reason(rows_a: dict[int, Any], rows_b: dict[int, Any]) -> str | Non
     if {r.task_fingerprint for r in rows_a.values()} != {r.task_fingerprint
                                                          for r in rows_b.values()}:
         return "different task data"
-    from adapteval.contracts.strategy import Predictions
-
     for seed, ra in rows_a.items():
         pa, pb = Predictions.from_bytes(ra.predictions), Predictions.from_bytes(rows_b[seed].predictions)
         if not (np.array_equal(pa.rows, pb.rows) and np.array_equal(pa.y_true, pb.y_true)):
