@@ -19,7 +19,7 @@ def test_bundled_demo_suite_is_a_valid_offline_plan():
     with resources.as_file(resources.files("adapteval") / "suites" / "demo.yaml") as path:
         proc = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        assert "4 models × 4 tasks × 2 strategies × 3 seeds = 96 cells" in proc.stdout
+        assert "2 pretrained models and 2 baselines, 4 tasks, 2 strategies, 3 seeds: 96 cells" in proc.stdout
         plan = build_plan(as_suite(path))
     assert [m.label for m in plan.models][:2] == ["all-MiniLM-L6-v2", "MiniLM-L3-onnx"]
     assert {t.name for t in plan.tasks} == {"sentiment-amazon", "sentiment-imdb",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from adapteval.core.keys import item_key
+from adapteval.core.paths import sqlite_file
 from adapteval.core.progress import Reporter
 from adapteval.core.sqlite import connect, transaction
 
@@ -28,7 +29,7 @@ class EmbeddingCache:
 
     def __init__(self, path: str | Path) -> None:
         p = Path(path)
-        self.path = p / EMBEDDINGS_FILE if p.suffix == "" else p
+        self.path = sqlite_file(p, EMBEDDINGS_FILE)
         self.conn = connect(self.path)
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "

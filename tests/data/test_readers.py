@@ -128,3 +128,10 @@ def test_labels_are_encoded_consistently_across_splits(shared, tmp_path):
     split = task.split(0)
     decoded = np.array(task.classes)[split.test.y]
     assert decoded.tolist() == frame["label"].iloc[150:].tolist()
+
+
+def test_json_lines_saved_as_txt_are_read_as_json_lines(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("".join(f'{{"text": "item {i}", "label": "{"ab"[i % 2]}"}}\n' for i in range(10)))
+    task = load_task(TaskSpec(name="t", path=str(path)), tmp_path)
+    assert len(task.frame) == 10 and task.classes == ("a", "b")

@@ -73,3 +73,42 @@ def test_fingerprint_tracks_content_and_settings(tmp_path):
 def test_bundled_tasks_carry_their_domain(tmp_path):
     task = load_task(TaskSpec(name="imdb", bundled="sentiment-imdb"), tmp_path)
     assert set(task.frame["domain"]) == {"imdb"} and len(task.frame) == 500
+
+
+def test_a_float_column_with_many_values_is_regression_under_auto(tmp_path):
+    """Whole numbers written as decimals ("12.0") taking 40 values are a score, not 40
+    classes; a few decimal values ("0.0", "1.0") stay classes."""
+    many = load_task(TaskSpec(name="t", path=str(_csv(tmp_path, [f"{v:.1f}" for v in range(40)] * 2))),
+                     tmp_path)
+    assert many.is_regression and many.classes is None
+    few = load_task(TaskSpec(name="t", path=str(_csv(tmp_path, ["0.0", "1.0"] * 20, "b.csv"))),
+                    tmp_path)
+    assert few.type == "binary" and few.classes == ("0", "1")
+    ids = load_task(TaskSpec(name="t", path=str(_csv(tmp_path, list(range(40)) * 2, "c.csv"))),
+                    tmp_path)
+    assert ids.type == "multiclass" and len(ids.classes) == 40  # integers stay class ids
+
+
+def test_test_items_also_in_train_are_counted(tmp_path):
+    path = tmp_path / "d.csv"
+    rows = [f"message {i},{'ab'[i % 2]}" for i in range(40)]
+    rows += ["message 3,b", "message 4,a"]  # the same texts twice
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    task = load_task(TaskSpec(name="t", path=str(path)), tmp_path)
+    for seed in (0, 1, 2):
+        split = task.split(seed)
+        train = set(split.train.items)
+        assert task.split_duplicates(seed) == sum(t in train for t in split.test.items)
+    assert max(task.split_duplicates(s) for s in range(10)) >= 1
+    clean = load_task(TaskSpec(name="t", path=str(_csv(tmp_path, ["a", "b"] * 20, "e.csv"))),
+                      tmp_path)
+    assert all(clean.split_duplicates(s) == 0 for s in range(3))
+
+
+def test_the_id_column_is_kept_beside_the_rows_without_changing_the_fingerprint(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("uid,text,label\n" + "".join(f"u{i},text {i},{'ab'[i % 2]}\n" for i in range(20)))
+    with_ids = load_task(TaskSpec(name="t", path=str(path), id="uid"), tmp_path)
+    without = load_task(TaskSpec(name="t", path=str(path)), tmp_path)
+    assert list(with_ids.ids[:3]) == ["u0", "u1", "u2"] and without.ids is None
+    assert with_ids.fingerprint == without.fingerprint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,37 @@ def test_uncached_hub_id_fails_fast_offline(tmp_path):
 def test_missing_local_folder_is_named(tmp_path):
     with pytest.raises(ModelLoadError, match="model folder not found"):
         resolve_model_dir(ModelSpec(source="./models/nope"), tmp_path, where="m")
+
+
+def _cache_as_hub_model(tiny_bert, cache: Path, repo: str) -> Path:
+    """A Hugging Face cache folder holding ``tiny_bert`` as hub model ``repo`` (the
+    layout huggingface_hub writes: refs/main naming a snapshot folder)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    root = cache / f"models--{repo.replace('/', '--')}"
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+    snapshot = root / "snapshots" / commit
+    shutil.copytree(tiny_bert, snapshot)
+    return snapshot
+
+
+@pytest.mark.parametrize("repo", ["BAAI/bge-small-en-v1.5", "org/model.v2", "gpt2"])
+def test_a_cached_hub_id_resolves_whatever_its_dots(tiny_bert, tmp_path, monkeypatch, repo):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    snapshot = _cache_as_hub_model(tiny_bert, tmp_path / "hub", repo)
+    folder = resolve_model_dir(ModelSpec(source=repo), tmp_path / "suite", where="m")
+    assert folder.resolve() == snapshot.resolve()
+    assert HFEncoder(ModelSpec(source=repo), folder).encode(["a cached model"]).shape[0] == 1
+
+
+def test_an_uncached_hub_id_with_a_dot_names_the_cache_folder(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(ModelLoadError) as info:
+        resolve_model_dir(ModelSpec(source="BAAI/bge-small-en-v1.5"), tmp_path, where="m")
+    message = str(info.value)
+    assert "downloads are off" in message and str(tmp_path / "hub") in message
+    assert "folder not found" not in message

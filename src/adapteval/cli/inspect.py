@@ -22,13 +22,16 @@ def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> 
 
     try:
         plan = build_plan(as_suite(suite))
+        baselines = sum(not m.pretrained for m in plan.models)
         out.print(
-            f"ok: {len(plan.models)} models × {len(plan.tasks)} tasks × "
-            f"{len(plan.strategies)} strategies × {len(plan.suite.seeds)} seeds = "
-            f"{len(plan.cells)} cells"
+            f"ok: {len(plan.models) - baselines} pretrained models and {baselines} baselines, "
+            f"{len(plan.tasks)} tasks, {len(plan.strategies)} strategies, "
+            f"{len(plan.suite.seeds)} seeds: {len(plan.cells)} cells", highlight=False,
         )
         for note in plan.skipped:
-            out.print(f"  skipped: {note}")
+            out.print(f"  skipped: {note}", highlight=False)
+        for warning in plan.warnings:
+            out.print(f"  warning: {warning}", highlight=False)
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)
 
@@ -131,7 +134,8 @@ def _plugin_table(registry) -> Table:
 
 
 @app.command("list")
-def list_(kind: Annotated[Kind, typer.Argument(help="what to list")]) -> None:
+def list_(kind: Annotated[Kind, typer.Argument(
+        metavar="KIND", help=f"what to list: {', '.join(k.value for k in Kind)}")]) -> None:
     """List short model names, bundled tasks, or the plugins of a kind: strategies,
     analyses, metrics, model-kinds, perturbations, estimators, readers, sections."""
     registry = _registry(kind)

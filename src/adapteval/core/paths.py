@@ -27,3 +27,22 @@ def inside(root: str | Path, *parts: str | Path, where: str = "output path") -> 
             value=str(Path(*parts)), fix="remove '..' from the name",
         )
     return target
+
+
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
+def sqlite_file(path: str | Path, default_name: str) -> Path:
+    """The SQLite file a user-given path means: the path itself when it ends in a SQLite
+    suffix or is an existing SQLite file, else ``default_name`` inside it as a folder (so
+    a folder called ``results-v1.5`` is a folder, whatever its dots)."""
+    p = Path(path)
+    if p.is_dir():
+        return p / default_name
+    if p.suffix.lower() in SQLITE_SUFFIXES:
+        return p
+    if p.is_file():
+        with p.open("rb") as fh:
+            if fh.read(16) == b"SQLite format 3\x00":
+                return p
+    return p / default_name

@@ -54,11 +54,34 @@ def detect_format(path: Path, declared: str, *, where: str) -> str:
         )
     for reader in READERS.values():
         if reader.recognises(path):
+            if reader.name in DELIMITED and looks_like_jsonl(path):
+                return "jsonl"  # e.g. JSON Lines saved as .txt
             return reader.name
     raise DataError(
         f"cannot tell the format from the file name (suffix {path.suffix or 'none'!r})",
         where=where, value=str(path), fix=f"set format: to one of {', '.join(READERS)}",
     )
+
+
+DELIMITED = ("csv", "tsv")
+
+
+def looks_like_jsonl(path: Path) -> bool:
+    """Whether the file's first non-empty line is a JSON object (JSON Lines content,
+    whatever the file is called)."""
+    try:
+        with path.open("rb") as fh:
+            for raw in fh:
+                line = raw.strip()
+                if line:
+                    return line.startswith(b"{") and isinstance(json.loads(line), dict)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+EMPTY_FIX = ("the file has no rows: point the task at the right file, or fill it (a header "
+             "row, then one row per item)")
 
 
 def _check_column_count(path: Path, spec: TaskSpec, sep: str, where: str) -> None:
@@ -75,6 +98,12 @@ def _check_column_count(path: Path, spec: TaskSpec, sep: str, where: str) -> Non
 
 
 def _delimited(path: Path, spec: TaskSpec, sep: str, where: str) -> pd.DataFrame:
+    if looks_like_jsonl(path):
+        raise DataError(
+            f"file holds JSON Lines (its first line is a JSON object) but is read as "
+            f"{'tsv' if sep == chr(9) else 'csv'}", where=where, value=str(path),
+            fix="set format: jsonl (or format: auto)",
+        )
     try:
         if spec.columns is not None:
             _check_column_count(path, spec, sep, where)
@@ -96,7 +125,7 @@ def _delimited(path: Path, spec: TaskSpec, sep: str, where: str) -> pd.DataFrame
             where=where, value=str(path), fix="re-save it as UTF-8 or set encoding: in the task",
         ) from None
     except pd.errors.EmptyDataError:
-        raise DataError("file is empty", where=where, value=str(path)) from None
+        raise DataError("file is empty", where=where, value=str(path), fix=EMPTY_FIX) from None
     except pd.errors.ParserError as exc:
         raise DataError(
             f"cannot parse file: {str(exc).strip().splitlines()[-1]}", where=where,
@@ -133,7 +162,9 @@ def _jsonl(path: Path, spec: TaskSpec, where: str) -> pd.DataFrame:
             where=where, value=str(path), fix="re-save it as UTF-8 or set encoding: in the task",
         ) from None
     if not rows:
-        raise DataError("file is empty", where=where, value=str(path))
+        raise DataError("file is empty", where=where, value=str(path),
+                        fix="the file has no rows: point the task at the right file, or fill it "
+                        "(one JSON object per line)")
     return pd.DataFrame(rows)
 
 

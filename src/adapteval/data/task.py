@@ -75,6 +75,7 @@ class Task:
     classes: tuple[str, ...] | None
     frame: pd.DataFrame  # columns: text, [text_pair], y, [domain], [group], split
     source: str
+    ids: np.ndarray | None = None  # the id column's values per frame row (not fingerprinted)
 
     @property
     def is_regression(self) -> bool:
@@ -106,6 +107,17 @@ class Task:
         if "text_pair" in self.frame:
             items.update(dict.fromkeys(self.frame["text_pair"]))
         return list(items)
+
+    def split_duplicates(self, seed: int) -> int:
+        """How many test items of seed ``seed``'s split also occur in its train split
+        (the same input, and the same pair for pair tasks): items a model may have seen."""
+        split = self.split(seed)
+
+        def keys(v: View) -> list[Any]:
+            return list(zip(v.items, v.pairs, strict=True)) if v.pairs is not None else v.items
+
+        seen = set(keys(split.train))
+        return sum(k in seen for k in keys(split.test))
 
     def _view(self, idx: np.ndarray) -> View:
         f = self.frame
@@ -237,6 +249,21 @@ def _as_text(series: pd.Series, role: str, where: str, splits: pd.Series) -> pd.
     return text
 
 
+MAX_FLOAT_CLASSES = 20
+"""Under ``type: auto``, labels written as decimals ("3.0") with more distinct values
+than this are a continuous target (regression), not class ids."""
+
+
+def _looks_continuous(raw: pd.Series, numeric: pd.Series) -> bool:
+    """Numeric labels that are a measurement: some are not whole numbers, or they are
+    written as decimals (a float column) and take many distinct values."""
+    if not np.all(np.mod(numeric, 1) == 0):
+        return True
+    written_as_float = pd.api.types.is_float_dtype(raw) or bool(
+        raw.astype(str).str.contains(r"[.eE]", regex=True).any())
+    return written_as_float and numeric.nunique() > MAX_FLOAT_CLASSES
+
+
 def _encode_labels(raw: pd.Series, declared: str, where: str, splits: pd.Series):
     missing = raw.map(_is_missing).to_numpy()
     if missing.any():
@@ -248,9 +275,8 @@ def _encode_labels(raw: pd.Series, declared: str, where: str, splits: pd.Series)
         )
     numeric = pd.to_numeric(raw, errors="coerce")
     all_numeric = not numeric.isna().any()
-    if declared == "regression" or (
-        declared == "auto" and all_numeric and not np.all(np.mod(numeric, 1) == 0)
-    ):
+    if declared == "regression" or (declared == "auto" and all_numeric and _looks_continuous(
+            raw, numeric)):
         if not all_numeric:
             i = int(np.flatnonzero(numeric.isna().to_numpy())[0])
             raise DataError(
@@ -320,9 +346,11 @@ def load_task(spec: TaskSpec, base_dir: Path, *, where: str | None = None) -> Ta
     kind, classes, y = _encode_labels(frame["label"], spec.type, where, frame["split"])
     frame = frame.drop(columns=["label"]).assign(y=y)
     _check(frame, spec, kind, classes, where)
+    ids = None
     if "id" in frame:
+        ids = frame["id"].to_numpy()
         frame = frame.drop(columns=["id"])
-    return Task(spec.name, spec, kind, classes, frame, source)
+    return Task(spec.name, spec, kind, classes, frame, source, ids)
 
 
 def _check(frame: pd.DataFrame, spec: TaskSpec, kind: str, classes, where: str) -> None:

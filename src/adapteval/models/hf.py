@@ -32,8 +32,24 @@ class Pooling:
     max_length: int
 
 
-def _looks_like_path(source: str) -> bool:
-    return source.startswith((".", "/", "~")) or source.count("/") > 1
+def is_hub_id(source: str) -> bool:
+    """Whether ``source`` is spelled as a Hugging Face hub id (``name`` or ``org/name``;
+    letters, digits, ``-``, ``_`` and ``.``, so ``BAAI/bge-small-en-v1.5`` is one)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if source.startswith((".", "/", "~")) or "\\" in source:
+        return False
+    try:
+        validate_repo_id(source)
+    except HFValidationError:
+        return False
+    return True
+
+
+def hub_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
 
 
 def resolve_model_dir(spec: ModelSpec, base_dir: Path, *, where: str = "") -> Path:
@@ -45,9 +61,10 @@ def resolve_model_dir(spec: ModelSpec, base_dir: Path, *, where: str = "") -> Pa
     local = local if local.is_absolute() else base_dir / local
     if local.is_dir():
         return local
-    if _looks_like_path(spec.source) or local.suffix:
+    if local.exists() or not is_hub_id(spec.source):
         raise ModelLoadError(
-            "model folder not found", where=where, value=spec.source,
+            "model folder not found" if not local.exists() else "model path is not a folder",
+            where=where, value=spec.source,
             fix=f"give an existing folder, a hub id, or a short name ({', '.join(CATALOG)})",
         )
     from huggingface_hub import snapshot_download
@@ -62,8 +79,8 @@ def resolve_model_dir(spec: ModelSpec, base_dir: Path, *, where: str = "") -> Pa
     except Exception:
         if not downloads_allowed():
             raise ModelLoadError(
-                "unknown model: not a short name, a local folder or in the Hugging Face cache, "
-                "and downloads are off",
+                "unknown model: not a short name, a local folder or in the Hugging Face cache "
+                f"({hub_cache_dir()}), and downloads are off",
                 where=where, value=spec.source,
                 fix=f"use a short name ({', '.join(CATALOG)}), a local folder, or run with "
                 "--allow-download on a connected machine",

@@ -39,6 +39,35 @@ def _check_rank(suite: Suite) -> None:
         )
 
 
+def _check_tasks(suite: Suite, tasks: list[Task]) -> None:
+    """Two task names for the same data and settings would share every cell (cells are
+    keyed by content), so one name would silently disappear: refuse it."""
+    seen: dict[str, str] = {}
+    for i, task in enumerate(tasks):
+        if task.fingerprint in seen:
+            raise ConfigError(
+                f"task {task.name!r} holds the same data with the same settings as task "
+                f"{seen[task.fingerprint]!r}", where=f"{suite.source}: tasks[{i}]",
+                fix="list the data once (or change the data or its split settings)",
+            )
+        seen[task.fingerprint] = task.name
+
+
+def _split_warnings(suite: Suite, tasks: list[Task]) -> list[str]:
+    """Test items that also occur in train (per seed when the split is drawn)."""
+    out = []
+    for task in tasks:
+        seeds = suite.seeds[:1] if task.has_given_split else suite.seeds
+        counts = {seed: task.split_duplicates(seed) for seed in seeds}
+        if any(counts.values()):
+            worst = max(counts, key=counts.get)
+            n_test = len(task.split(worst).test)
+            where = "" if task.has_given_split else f" (seed {worst})"
+            out.append(f"task {task.name!r}: {counts[worst]} of {n_test} test items are also in "
+                       f"train{where}; scores may be optimistic")
+    return out
+
+
 def _check_splits(suite: Suite, tasks: list[Task]) -> None:
     """Draw every task's split for every seed now, so a task too small to split fails
     before any work rather than in the middle of a run."""
@@ -167,6 +196,7 @@ def build_plan(suite: Suite) -> Plan:
         load_task(t, suite.base_dir, where=f"{suite.source}: tasks[{i}] ({t.name})")
         for i, t in enumerate(suite.tasks)
     ]
+    _check_tasks(suite, tasks)
     _check_metrics(suite, tasks)
     _check_modalities(suite, models, strategies, analyses, tasks)
     _check_splits(suite, tasks)
@@ -191,4 +221,5 @@ def build_plan(suite: Suite) -> Plan:
     for i, analysis in enumerate(analyses):
         analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
     plan.criteria = resolve_criteria(plan)
+    plan.warnings = _split_warnings(suite, tasks)
     return plan

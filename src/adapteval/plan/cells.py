@@ -50,6 +50,7 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
     analyses: list[Analysis] = field(default_factory=list)
     criteria: list[Rule] = field(default_factory=list)  # resolved acceptance rules
+    warnings: list[str] = field(default_factory=list)  # what may mislead, found before work
 
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from adapteval.contracts.strategy import Predictions
-from adapteval.core.errors import ConfigError
+from adapteval.core.errors import ConfigError, StoreError
 from adapteval.metrics import Scored
 from adapteval.results import Results
 from adapteval.statistics import paired_difference
@@ -85,20 +85,53 @@ def p_value(replicates: np.ndarray) -> float:
 
 def compare(a: Results, b: Results, *, model_a: str | None = None, model_b: str | None = None
             ) -> list[dict[str, Any]]:
-    """One row per compared model pair, task and strategy (primary metric of the task)."""
+    """One row per compared model pair, task and strategy (primary metric of the task).
+    An empty result set, or two that share no (task, strategy), is a one-line error."""
+    for side, r in (("A", a), ("B", b)):
+        if not len(r):
+            raise StoreError(f"result set {side} holds no cells", where=f"compare {side}",
+                             fix="run its suite first, or pass the store folder that has them")
     b = same_bootstrap(a, b)
     out = []
     for ma, mb in model_pairs(a, b, model_a, model_b):
-        keys_a = {(lab.task, lab.strategy) for lab in a.labels.values() if lab.model == ma}
-        keys_b = {(lab.task, lab.strategy) for lab in b.labels.values() if lab.model == mb}
-        order = list(dict.fromkeys((lab.task, lab.strategy) for lab in a.labels.values()))
-        for task, strategy in [k for k in order if k in keys_a & keys_b]:
+        for task, strategy in _shared(a, b, ma, mb)[0]:
             metric = a.primary_metric(task)
-            if (mb, task, strategy, metric.name) not in b.aggregates:
-                continue
             out.append(compare_one(a, b, ma, mb, task, strategy, metric.name,
                                    metric.higher_is_better))
+    if not out:
+        only = "; ".join(unmatched(a, b, model_a=model_a, model_b=model_b))
+        raise ConfigError(f"the two result sets share no task and strategy ({only})",
+                          where="compare", fix="compare result sets of the same tasks, or name "
+                          "the models with --model-a and --model-b")
     return out
+
+
+def _pairs_of(r: Results, model: str) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((lab.task, lab.strategy) for lab in r.labels.values()
+                              if lab.model == model))
+
+
+def _shared(a: Results, b: Results, ma: str, mb: str):
+    """(task, strategy) pairs both sides have for models ``ma``/``mb`` (in A's order), and
+    those only A or only B has."""
+    pa, pb = _pairs_of(a, ma), _pairs_of(b, mb)
+    both = [k for k in pa if k in pb
+            and (mb, *k, a.primary_metric(k[0]).name) in b.aggregates]
+    return both, [k for k in pa if k not in both], [k for k in pb if k not in both]
+
+
+def unmatched(a: Results, b: Results, *, model_a: str | None = None,
+              model_b: str | None = None) -> list[str]:
+    """What one side has and the other lacks, one line per model pair and side (what
+    ``compare`` leaves out, named)."""
+    lines = []
+    for ma, mb in model_pairs(a, b, model_a, model_b):
+        _, only_a, only_b = _shared(a, b, ma, mb)
+        for side, model, keys in (("A", ma, only_a), ("B", mb, only_b)):
+            if keys:
+                listed = ", ".join(f"{t}/{s}" for t, s in keys)
+                lines.append(f"only in {side} ({model}): {listed}")
+    return lines
 
 
 def compare_one(a: Results, b: Results, ma: str, mb: str, task: str, strategy: str,
