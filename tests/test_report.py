@@ -4,6 +4,7 @@ text from data and configs is escaped in HTML and Markdown."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -261,6 +262,31 @@ def test_plots_escape_labels_and_scale():
     assert svg.startswith("<svg") and 'class="plot-svg"' in svg
     assert "<script" not in svg and "&lt;script&gt;" in svg and "a $x$ &amp; b" in svg
     assert np.isfinite(float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1)))
+
+
+def test_robustness_labels_read_level_one_row_each_and_reliability_shows_counts():
+    """Fourteen perturbation names never overlap: each on its own row, unrotated, rows at
+    least a font size apart; a reliability diagram shows how many items each bin holds."""
+    from adapteval.perturbations import PERTURBATIONS
+    from adapteval.report import plots
+
+    names = PERTURBATIONS.names()
+    assert len(names) >= 14
+    per = [{"model": "m", "strategy": "probe", "name": n, "drop": 0.01 * i}
+           for i, n in enumerate(names)]
+    svg = plots.perturbation_drops(per)
+    labels = {m["text"]: m for m in re.finditer(
+        r'<text style="font-size: (?P<size>[\d.]+)px[^"]*" x="[\d.]+" y="(?P<y>[\d.]+)" '
+        r'transform="rotate\((?P<angle>[-\d.]+) [^"]*"[^>]*>(?P<text>[^<]+)</text>', svg)}
+    shown = [labels[plots.short(n, 30)] for n in names]
+    assert {float(m["angle"]) for m in shown} == {0.0}
+    ys = sorted(float(m["y"]) for m in shown)
+    assert min(b - a for a, b in itertools.pairwise(ys)) >= float(shown[0]["size"])
+
+    bins = [{"lo": 0.5, "hi": 0.75, "confidence": 0.6, "accuracy": 0.55, "count": 12},
+            {"lo": 0.75, "hi": 1.0, "confidence": 0.9, "accuracy": 0.85, "count": 31}]
+    svg = plots.reliability([{"task": "t", "bins": bins}])
+    assert "items per bin" in svg and ">12<" in svg and ">31<" in svg
 
 
 def test_tensorboard_and_mlflow_hold_the_stored_numbers(spec, results, tmp_path):

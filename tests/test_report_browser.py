@@ -132,3 +132,95 @@ def test_script_in_the_data_shows_as_text_and_never_runs(page):
     assert EVIL in examples  # the dataset text, shown literally
     assert f"positive {EVIL}" in tab.inner_text("#provenance")  # a class label from the data
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium tab opener (offline), collecting page errors and warnings."""
+    if not CHROMIUM.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (`make test` installs it)")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-undefined")), executable_path=str(CHROMIUM),
+            headless=True, args=FLAGS, viewport={"width": 1280, "height": 900}, offline=True)
+
+        def open_page(path: Path):
+            tab = context.new_page()
+            problems: list[str] = []
+            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                   if m.type in ("error", "warning") else None)
+            tab.goto(path.as_uri(), wait_until="load")
+            return tab, problems
+
+        yield open_page
+        context.close()
+
+
+def test_a_regression_report_with_an_undefined_score_opens_with_its_reasons(
+        browser, shared, tmp_path):
+    """The majority baseline's Spearman on a regression task has no value: the report
+    opens, shows n/a with the reason, draws the per-task bars without it and says so."""
+    import csv
+    import math
+    import warnings
+
+    from scipy.stats import ConstantInputWarning
+
+    lines = (shared / "sms-spam" / "SMSSpamCollection").read_text(encoding="utf-8").splitlines()
+    with (tmp_path / "lengths.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        for line in lines[:300]:
+            text = line.split("\t", 1)[1]
+            w.writerow([text, round(math.log(len(text.split()) + 1), 4)])
+    suite = {"name": "lengths", "models": ["tfidf"],
+             "tasks": [{"name": "lengths", "path": str(tmp_path / "lengths.csv"),
+                        "type": "regression"}],
+             "seeds": [0], "output_dir": str(tmp_path / "out"), "bootstrap": {"n_resamples": 200}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConstantInputWarning)
+        path = write_report(adapteval.run(suite), tmp_path / "report.html")
+    tab, problems = browser(path)
+    overview = tab.inner_text("#overview")
+    assert "n/a: Spearman undefined: constant predictions" in overview
+    assert "nan" not in overview
+    plots = tab.eval_on_selector_all("figure.plot", "els => els.map(e => [e.dataset.plot,"
+                                     " e.getBoundingClientRect().width])")
+    assert "task-bars" in dict(plots)
+    assert "flexibility-scatter" not in dict(plots)  # one task: sigma_P has no value
+    assert all(width > 300 for _, width in plots)
+    flexibility = tab.inner_text("#flexibility")
+    assert "Not in the bars: majority · probe · lengths" in flexibility
+    assert "n/a: sigma_P undefined: one task" in flexibility
+    assert problems == []
+
+
+def test_robustness_labels_do_not_overlap_on_screen(browser, tmp_path):
+    """Every perturbation's name, as the browser lays the plot out, has a box that
+    overlaps no other name's."""
+    from adapteval.perturbations import PERTURBATIONS
+    from adapteval.report import plots
+
+    per = [{"model": m, "strategy": "probe", "name": n, "drop": 0.01 * i}
+           for m in ("all-MiniLM-L6-v2", "tfidf") for i, n in enumerate(PERTURBATIONS.names())]
+    page = tmp_path / "drops.html"
+    page.write_text(f'<!DOCTYPE html><html><body style="width:760px">'
+                    f'{plots.perturbation_drops(per)}</body></html>')
+    tab, problems = browser(page)
+    names = [plots.short(n, 30) for n in PERTURBATIONS.names()]
+    boxes = tab.evaluate("""names => [...document.querySelectorAll('svg text')]
+        .filter(t => names.includes(t.textContent.trim()))
+        .map(t => { const r = t.getBoundingClientRect();
+                    return [t.textContent.trim(), r.left, r.top, r.right, r.bottom]; })""",
+                         names)
+    assert sorted(b[0] for b in boxes) == sorted(names)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, f"{a[0]!r} overlaps {b[0]!r}"
+    assert problems == []

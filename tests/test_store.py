@@ -102,3 +102,13 @@ def test_claims_keep_live_runs_apart_and_expire_for_dead_ones(tmp_path):
     assert store.claim(["f"], other) == set()  # a stored cell is never claimed
     store.release(me)
     assert store.claim(["a", "b", "c"], remote) == {"a", "b", "c"}
+
+
+def test_a_cells_provenance_round_trips_and_old_rows_read_none(tmp_path):
+    import dataclasses
+
+    store = ResultStore(tmp_path)
+    store.put(dataclasses.replace(_row("a"), provenance={"libraries": {"torch": "2.0"}}))
+    store.put(_row("b"))  # a row without provenance, as old runs wrote
+    got = {r.key: r.provenance for r in store.rows()}
+    assert got == {"a": {"libraries": {"torch": "2.0"}}, "b": None}

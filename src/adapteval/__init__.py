@@ -13,7 +13,7 @@ from adapteval.core.env import apply_defaults
 apply_defaults()
 
 from adapteval._version import __version__  # noqa: E402
-from adapteval.api import check, rank, results, run  # noqa: E402
+from adapteval.api import check, predictions, rank, results, run  # noqa: E402
 from adapteval.core.errors import (  # noqa: E402
     AdaptEvalError,
     ConfigError,
@@ -28,5 +28,5 @@ from adapteval.suite.specs import ModelSpec, StrategySpec, TaskSpec  # noqa: E40
 __all__ = [
     "AdaptEvalError", "ConfigError", "DataError", "IncompatibleError", "ModelLoadError",
     "ModelSpec", "Results", "StrategySpec", "Suite", "TaskSpec", "__version__", "load_suite",
-    "check", "rank", "results", "run",
+    "check", "predictions", "rank", "results", "run",
 ]

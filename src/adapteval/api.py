@@ -8,18 +8,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from adapteval.core.errors import StoreError
-from adapteval.core.paths import inside
+from adapteval.core.paths import inside, sqlite_file
 from adapteval.core.progress import Reporter
 from adapteval.execution.driver import RunSummary, run_plan
 from adapteval.execution.executors import resolve
+from adapteval.exports import disagreements
+from adapteval.exports import predictions as item_predictions
 from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan, build_plan
 from adapteval.ranking import Ranking, rank_models
 from adapteval.report import Format, track
 from adapteval.report import write_report as render_report
 from adapteval.results import Results
-from adapteval.store import ResultStore
+from adapteval.store import RESULTS_FILE, ResultStore
 from adapteval.suite.schema import Suite, load_suite, suite_from_dict
 from adapteval.summaries.labels import Labels
 from adapteval.verdict import Verdict, check_choice, verdict
@@ -176,6 +180,8 @@ def results(source: str | Path | Suite) -> Results:
     if isinstance(source, Suite) or str(source).endswith((".yaml", ".yml")):
         s = as_suite(source)
         plan = build_plan(s)
+        if not sqlite_file(s.output_path, RESULTS_FILE).is_file():  # never run: read, don't create
+            return Results([], plan=plan, labels={}, metrics=s.metrics, bootstrap=s.bootstrap)
         store = ResultStore(s.output_path)
         try:
             return results_for(plan, store)
@@ -195,7 +201,39 @@ def load(source: str | Path) -> tuple[Results, str | None]:
         raise StoreError("no store or suite here", where=str(source),
                          fix="pass a store folder (e.g. adapteval-results) or a suite YAML")
     is_suite = path.suffix in (".yaml", ".yml")
-    return results(path), (str(path.resolve()) if is_suite else None)
+    res = results(path)
+    if not len(res):
+        if res.plan is not None:
+            raise StoreError(
+                f"no cells of suite {res.plan.suite.name!r} are in the store yet "
+                f"({len(res.plan.cells)} planned)", where=str(res.plan.suite.output_path),
+                fix=f"run it first: adapteval run {source}")
+        raise StoreError("the store holds no cells", where=str(source),
+                         fix="run a suite into it first, or pass the store folder that has them")
+    return res, (str(path.resolve()) if is_suite else None)
+
+
+def predictions(
+    source: str | Path | Results, *, model: str | None = None, task: str | None = None,
+    strategy: str | None = None, seed: int | None = None,
+    disagree: tuple[str, str] | None = None,
+) -> pd.DataFrame:
+    """Per-example test predictions of a suite's cells (its YAML), a store folder or a
+    ``Results``: one row per item and cell with its id, text, gold and predicted label
+    and class probabilities (``p_<label>``; k-shot cells: averaged over experiments).
+    ``disagree=(a, b)``: only the items models a and b predict differently, one row each.
+    ``frame.attrs["missing"]`` names the tasks whose texts the store could not give, and why.
+
+    >>> adapteval.predictions("suite.yaml", model="all-MiniLM-L6-v2")   # doctest: +SKIP
+    """
+    res = source if isinstance(source, Results) else load(source)[0]
+    frame = item_predictions(res, model=None if disagree else model, task=task,
+                             strategy=strategy, seed=seed)
+    if disagree:
+        missing = frame.attrs["missing"]
+        frame = disagreements(frame, *disagree)
+        frame.attrs["missing"] = missing
+    return frame
 
 
 def store_folder(source: str | Path) -> Path:

@@ -143,6 +143,8 @@ def _mcc(y, p, pr, k):
 
 
 def _spearman(y, p, pr):
+    if np.ptp(y) == 0 or np.ptp(p) == 0:
+        return math.nan  # undefined on constant input (and scipy would warn)
     return float(stats.spearmanr(y, p).statistic)
 
 

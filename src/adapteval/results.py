@@ -22,13 +22,16 @@ from adapteval.metrics import (
     bootstrap_indices,
     interval,
     metrics_for,
-    score,
 )
 from adapteval.statistics import (
+    NO_FINITE_CI,
+    ONE_SEED,
     Aggregate,
     over_seeds,
     over_tasks,
     paired_difference,
+    reason_of,
+    score_cell,
     tie_groups,
 )
 from adapteval.store import CellRow
@@ -91,7 +94,8 @@ class Results:
 
     def verdict(self) -> list[dict] | None:
         """The acceptance verdict of each candidate model × strategy, one entry each with
-        its rules (measured value, threshold, pass/fail); None when the results were not read
+        its rules (measured value, threshold, pass/fail; a value with none fails and says why
+        in ``undefined``); None when the results were not read
         through a suite with ``criteria:``."""
         judged = self.judgement
         if judged is None:
@@ -99,7 +103,8 @@ class Results:
         return [
             {"model": c.model, "strategy": c.strategy, "acceptable": c.acceptable,
              "rules": [{"rule": k.rule, "value": k.value, "where": k.where,
-                        "statistic": k.statistic, "passed": k.passed, "note": k.note}
+                        "statistic": k.statistic, "passed": k.passed, "note": k.note,
+                        "undefined": {"value": k.undefined} if k.undefined else None}
                        for k in c.checks]}
             for c in judged.candidates
         ]
@@ -138,15 +143,16 @@ class Results:
 
     @cached_property
     def scored(self) -> dict[str, dict[str, Scored]]:
-        """key -> metric name -> Scored."""
+        """key -> metric name -> Scored (``statistics.Undefined``, with its reason, where the
+        metric has no value on the cell)."""
         out: dict[str, dict[str, Scored]] = {}
         for r in self.rows:
             p = Predictions.from_bytes(r.predictions, r.info)
             idx = bootstrap_indices(len(p.y_true), self.bootstrap.n_resamples, self.bootstrap.seed)
             k = len(r.classes) if r.classes else None
             out[r.key] = {
-                m.name: score(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
-                              n_classes=k, idx=idx)
+                m.name: score_cell(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
+                                   n_classes=k, idx=idx)
                 for m in self.metrics_of(r.task_type)
             }
         return out
@@ -163,18 +169,22 @@ class Results:
         return frame
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per cell and metric, with the 95% (or configured) bootstrap CI."""
+        """One row per cell and metric, with the 95% (or configured) bootstrap CI;
+        ``undefined`` maps a NaN field to why it has no value (None: all defined)."""
         recs = []
         for r in self.rows:
             lab = self.labels[r.key]
             for name, s in self.scored[r.key].items():
                 lo, hi = interval(s.replicates, self.bootstrap.confidence)
+                why = reason_of(s)
+                undefined = ({"value": why, "ci": why} if why else
+                             None if np.isfinite(lo) else {"ci": NO_FINITE_CI})
                 recs.append({
                     "model": lab.model, "task": lab.task, "strategy": lab.strategy,
                     "seed": lab.seed, "metric": name, "value": s.value, "ci_low": lo,
                     "ci_high": hi, "spread": s.spread, "n_test": int(r.info.get("n_test", 0)),
                     "n_train": int(r.info.get("n_train", 0)), "seconds": r.duration_s,
-                    "task_type": r.task_type, "key": r.key,
+                    "task_type": r.task_type, "key": r.key, "undefined": undefined,
                 })
         return self._sorted(pd.DataFrame(recs))
 
@@ -206,11 +216,12 @@ class Results:
         return out
 
     def summary(self) -> pd.DataFrame:
-        """Per model, task, strategy and metric: mean ± std over seeds and the CI."""
+        """Per model, task, strategy and metric: mean ± std over seeds and the CI
+        (``undefined``: what has no value and why, e.g. the std of one seed)."""
         recs = [
             {"model": m, "task": t, "strategy": s, "metric": name, "value": a.value,
              "std": a.std, "ci_low": a.ci_low, "ci_high": a.ci_high, "n_seeds": a.n_seeds,
-             "kshot_spread": a.spread}
+             "kshot_spread": a.spread, "undefined": dict(a.undefined) or None}
             for (m, t, s, name), a in self.aggregates.items()
         ]
         return self._sorted(pd.DataFrame(recs))
@@ -218,24 +229,43 @@ class Results:
     def stability(self) -> pd.DataFrame:
         """Per model, task and strategy over seeds: mean, std, min, max of the primary metric,
         and the failure rate: the share of seeds whose score is not better than the
-        majority-class baseline on the same split (a known fine-tuning failure mode)."""
+        majority-class baseline on the same split (a known fine-tuning failure mode).
+        ``undefined`` maps each NaN field to why (one seed, an undefined score, no
+        majority baseline)."""
         groups = self._groups()
         majority = self.majority_label
         recs = []
         for (m, t, s), seeds in groups.items():
             metric = self.primary_metric(t)
-            values = {seed: self.scored[k][metric.name].value for seed, k in seeds.items()}
+            scored = {seed: self.scored[k][metric.name] for seed, k in seeds.items()}
+            values = {seed: sc.value for seed, sc in scored.items()}
             arr = np.array(list(values.values()))
+            why = next((r for sc in scored.values() if (r := reason_of(sc))), None)
+            undefined = dict.fromkeys(("mean", "std", "min", "max", "failure_rate"), why) \
+                if why else {}
+            if len(arr) < 2:
+                undefined.setdefault("std", ONE_SEED)
             rec = {"model": m, "task": t, "strategy": s, "metric": metric.name,
                    "n_seeds": len(arr), "mean": arr.mean(),
-                   "std": arr.std(ddof=1) if len(arr) > 1 else 0.0,
+                   "std": arr.std(ddof=1) if len(arr) > 1 else np.nan,
                    "min": arr.min(), "max": arr.max(), "failure_rate": np.nan}
             ref = groups.get((majority, t, "probe")) if majority and m != majority else None
-            if ref:
+            if ref and not why:
                 sign = 1 if metric.higher_is_better else -1
-                fails = [sign * (v - self.scored[ref[seed]][metric.name].value) <= 1e-12
-                         for seed, v in values.items() if seed in ref]
-                rec["failure_rate"] = float(np.mean(fails)) if fails else np.nan
+                base = {seed: self.scored[ref[seed]][metric.name] for seed in values
+                        if seed in ref}
+                base_why = next((r for sc in base.values() if (r := reason_of(sc))), None)
+                fails = [sign * (values[seed] - b.value) <= 1e-12 for seed, b in base.items()]
+                if base_why:
+                    undefined["failure_rate"] = (f"failure rate undefined: the majority "
+                                                 f"baseline's {base_why}")
+                elif fails:
+                    rec["failure_rate"] = float(np.mean(fails))
+            if not why and np.isnan(rec["failure_rate"]):
+                undefined.setdefault("failure_rate", "failure rate undefined: " + (
+                    "the majority baseline itself" if m == majority
+                    else "no majority baseline on the same seeds"))
+            rec["undefined"] = undefined or None
             recs.append(rec)
         return self._sorted(pd.DataFrame(recs))
 
@@ -258,7 +288,8 @@ class Results:
 
     def flexibility(self) -> pd.DataFrame:
         """Per model and strategy: P_avg (CI), sigma_P and the worst task, on each task's
-        primary metric (tasks are grouped by metric so only like is averaged with like)."""
+        primary metric (tasks are grouped by metric so only like is averaged with like);
+        ``undefined`` says which have no value and why (sigma_P over one task)."""
         groups: dict[tuple[str, str, str], dict[str, Aggregate]] = {}
         for (m, t, s, name), a in self.aggregates.items():
             if name == self.primary_metric(t).name:
@@ -270,6 +301,7 @@ class Results:
                 "model": m, "strategy": s, "metric": name, "P_avg": f.p_avg,
                 "ci_low": f.ci_low, "ci_high": f.ci_high, "sigma_P": f.sigma_p,
                 "worst_task": f.worst_task, "worst_score": f.worst_score, "n_tasks": f.n_tasks,
+                "undefined": dict(f.undefined) or None,
             })
         return self._sorted(pd.DataFrame(recs))
 
@@ -301,5 +333,7 @@ class Results:
                     "model": m, "task": t, "strategy": s, "metric": name, "over": kind,
                     "reference": ref_label, "gain": d.value, "std": d.std,
                     "ci_low": d.ci_low, "ci_high": d.ci_high, "n_seeds": d.n_seeds,
+                    "undefined": {("gain" if k == "value" else k): v
+                                  for k, v in d.undefined.items()} or None,
                 })
         return self._sorted(pd.DataFrame(recs))

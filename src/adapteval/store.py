@@ -25,6 +25,7 @@ from typing import Any
 
 from adapteval.contracts.analysis import AnalysisRow
 from adapteval.core.errors import StoreError
+from adapteval.core.paths import sqlite_file
 from adapteval.core.sqlite import connect, transaction
 
 SCHEMA_VERSION = 1
@@ -49,18 +50,19 @@ class CellRow:
     duration_s: float
     info: dict[str, Any]
     predictions: bytes
+    provenance: dict[str, Any] | None = None  # None: written before provenance was recorded
 
 
 class ResultStore:
     COLUMNS = (
         "key", "suite", "model", "task", "strategy", "seed", "model_fingerprint",
         "task_fingerprint", "strategy_config", "task_type", "classes", "version",
-        "created_at", "duration_s", "info", "predictions",
+        "created_at", "duration_s", "info", "predictions", "provenance",
     )
 
     def __init__(self, path: str | Path) -> None:
         p = Path(path)
-        self.path = p / RESULTS_FILE if p.is_dir() or p.suffix == "" else p
+        self.path = sqlite_file(p, RESULTS_FILE)
         if self.path.exists() and self.path.stat().st_size > 0:
             with self.path.open("rb") as fh:
                 if fh.read(16) != b"SQLite format 3\x00":
@@ -78,8 +80,10 @@ class ResultStore:
                 key TEXT PRIMARY KEY, suite TEXT, model TEXT, task TEXT, strategy TEXT,
                 seed INTEGER, model_fingerprint TEXT, task_fingerprint TEXT,
                 strategy_config TEXT, task_type TEXT, classes TEXT, version TEXT,
-                created_at REAL, duration_s REAL, info TEXT, predictions BLOB)"""
+                created_at REAL, duration_s REAL, info TEXT, predictions BLOB,
+                provenance TEXT)"""
             )
+            self._add_missing_columns()
             self.conn.execute(
                 "CREATE TABLE IF NOT EXISTS rank_scores (key TEXT PRIMARY KEY, model TEXT, "
                 "task TEXT, estimator TEXT, score REAL, seconds REAL, created_at REAL)"
@@ -102,6 +106,17 @@ class ResultStore:
                 f"store is damaged ({exc})", where=str(self.path),
                 fix="move the file away; finished cells in it cannot be read",
             ) from None
+
+    def _add_missing_columns(self) -> None:
+        """Columns newer than a store's file (``provenance``) are added in place; the
+        rows written before read them as None."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(cells)")}
+        if "provenance" not in have:
+            try:
+                self.conn.execute("ALTER TABLE cells ADD COLUMN provenance TEXT")
+            except sqlite3.OperationalError as exc:  # another run added it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self.conn.close()
@@ -130,7 +145,7 @@ class ResultStore:
         out = []
         for r in self._select("cells", self.COLUMNS, keys):
             d = dict(zip(self.COLUMNS, r, strict=True))
-            for col in ("strategy_config", "info", "classes"):
+            for col in ("strategy_config", "info", "classes", "provenance"):
                 d[col] = json.loads(d[col]) if d[col] is not None else None
             out.append(CellRow(**d))
         return out

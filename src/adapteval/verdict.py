@@ -36,7 +36,9 @@ Where the numbers come from, per model × strategy:
 
 ``every_task`` passes when every task passes (the value shown is the task closest to
 failing); ``worst_task`` checks the statistic of the task with the worst mean;
-``task:<name>`` one task. Baselines are never candidates.
+``task:<name>`` one task. A rule on a number that has no value (a correlation of
+constant predictions, sigma_P over one task) fails, its ``undefined`` saying why.
+Baselines are never candidates.
 """
 
 from __future__ import annotations
@@ -73,9 +75,15 @@ class Measure:
     ci_high: float
     n_seeds: int
     note: str = ""
+    undefined: dict[str, str] = field(default_factory=dict)  # mean / ci -> why it is NaN
 
     def stat(self, statistic: str) -> float:
         return float(getattr(self, statistic))
+
+    def why(self, statistic: str) -> str | None:
+        """Why the statistic has no value (None when it has one)."""
+        return self.undefined.get("mean" if statistic == "mean" else "ci") or (
+            None if math.isfinite(self.stat(statistic)) else "no value")
 
 
 def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -101,15 +109,20 @@ class Measurer:
     def per_task(self, rule: Rule, model: str, strategy: str) -> list[Measure]:
         if rule.source == "metric":
             aggs = self.results.aggregates
-            return [Measure(t, a.value, a.ci_low, a.ci_high, a.n_seeds) for t in self.tasks
+            return [Measure(t, a.value, a.ci_low, a.ci_high, a.n_seeds, undefined=_why(a))
+                    for t in self.tasks
                     if (a := aggs.get((model, t, strategy, rule.metric))) is not None]
         if rule.source == "aggregate":
             col = "std" if rule.metric == "seed_std" else "failure_rate"
             rows = self.stability[(self.stability["model"] == model)
                                   & (self.stability["strategy"] == strategy)]
-            return [Measure(r.task, float(getattr(r, col)), float(getattr(r, col)),
-                            float(getattr(r, col)), int(r.n_seeds), "no CI")
-                    for r in rows.itertuples() if not math.isnan(getattr(r, col))]
+            out = []
+            for r in rows.itertuples():
+                v, reason = float(getattr(r, col)), (r.undefined or {}).get(col)
+                if not math.isnan(v) or reason:
+                    out.append(Measure(r.task, v, v, v, int(r.n_seeds), "no CI",
+                                       {"mean": reason, "ci": reason} if reason else {}))
+            return out
         return [m for t in self.tasks
                 if (m := self._analysis(rule, model, t, strategy)) is not None]
 
@@ -165,15 +178,18 @@ class Measurer:
             f = over_tasks(per_task, higher, self.conf)
             where = f"all tasks ({name})"
             if rule.metric == "P_avg":
-                out.append(Measure(where, f.p_avg, f.ci_low, f.ci_high, _seeds(per_task)))
+                out.append(Measure(where, f.p_avg, f.ci_low, f.ci_high, _seeds(per_task),
+                                   undefined=_why(f, "P_avg")))
             elif rule.metric == "worst":
                 w = per_task[f.worst_task]
                 out.append(Measure(f"{f.worst_task} ({name})", w.value, w.ci_low, w.ci_high,
-                                   w.n_seeds))
+                                   w.n_seeds, undefined=_why(w)))
             else:
                 reps = np.stack([a.replicates for a in per_task.values()]).std(0)
-                lo, hi = interval(reps, self.conf)
-                out.append(Measure(where, f.sigma_p, lo, hi, _seeds(per_task)))
+                lo, hi = (np.nan, np.nan) if "sigma_P" in f.undefined else interval(reps,
+                                                                                  self.conf)
+                out.append(Measure(where, f.sigma_p, lo, hi, _seeds(per_task),
+                                   undefined=_why(f, "sigma_P")))
         return out
 
     def mean_over_tasks(self, rule: Rule, model: str, strategy: str,
@@ -184,7 +200,11 @@ class Measurer:
             per_task = {m.where: self.results.aggregates[(model, m.where, strategy, rule.metric)]
                         for m in measures}
             f = over_tasks(per_task, METRICS.get(rule.metric).higher_is_better, self.conf)
-            return Measure("mean over tasks", f.p_avg, f.ci_low, f.ci_high, _seeds(per_task))
+            return Measure("mean over tasks", f.p_avg, f.ci_low, f.ci_high, _seeds(per_task),
+                           undefined=_why(f, "P_avg"))
+        if undefined := next((m.undefined for m in measures if m.undefined), None):
+            return Measure("mean over tasks", np.nan, np.nan, np.nan,
+                           min(m.n_seeds for m in measures), undefined=undefined)
         return Measure(
             "mean over tasks", float(np.mean([m.mean for m in measures])),
             float(np.mean([m.ci_low for m in measures])),
@@ -195,6 +215,16 @@ class Measurer:
 
 def _seeds(per_task: dict[str, Any]) -> int:
     return min(a.n_seeds for a in per_task.values())
+
+
+def _why(agg: Any, value: str = "value") -> dict[str, str]:
+    """A Measure's ``undefined`` from an aggregate's (its ``value`` field; ``ci``)."""
+    u = agg.undefined
+    reason = u.get(value)
+    out = {"mean": reason} if reason else {}
+    if reason or u.get("ci"):
+        out["ci"] = reason or u["ci"]
+    return out
 
 
 # --- the verdict ---------------------------------------------------------------------
@@ -214,6 +244,7 @@ class Check:
     where: str  # the task (or "all tasks") the value comes from
     evidence: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    undefined: str = ""  # why the value has none (the rule then fails)
 
 
 @dataclass
@@ -277,9 +308,13 @@ def _check(rule: Rule, measurer: Measurer, model: str, strategy: str) -> Check:
     if rule.scope == "mean":
         m = measurer.mean_over_tasks(rule, model, strategy, measures)
         assert m is not None
+        if (undefined := _undefined(base, [m], rule.statistic, evidence)) is not None:
+            return undefined
         v = m.stat(rule.statistic)
         return Check(**base, value=v, passed=rule.passes(v), where=m.where, evidence=evidence,
                      note=m.note)
+    if (undefined := _undefined(base, measures, rule.statistic, evidence)) is not None:
+        return undefined
     if rule.scope == "worst_task":
         lower_worse = rule.op in (">=", ">") or (rule.op == "==" and rule.higher_is_better)
         m = (min if lower_worse else max)(measures, key=lambda x: x.mean)
@@ -297,6 +332,16 @@ def _check(rule: Rule, measurer: Measurer, model: str, strategy: str) -> Check:
         m = pool[0]
     return Check(**base, value=m.stat(rule.statistic), passed=not failing, where=m.where,
                  evidence=evidence, note=m.note)
+
+
+def _undefined(base: dict[str, Any], measures: list[Measure], statistic: str,
+               evidence: list[dict[str, Any]]) -> Check | None:
+    """A rule on a number with no value fails, saying why (the first such measure)."""
+    m = next((m for m in measures if m.why(statistic)), None)
+    if m is None:
+        return None
+    return Check(**base, value=None, passed=False, where=m.where, evidence=evidence,
+                 note=m.note, undefined=m.why(statistic) or "")
 
 
 def candidates_of(plan: Plan) -> list[str]:

@@ -193,13 +193,15 @@ class Calibration(Analysis):
 
 def digest(rows: dg.Rows) -> dict[str, Any] | None:
     """The report's part: headline numbers (with the fitted temperature) and the pooled reliability bins."""
-    summary = dg.averaged(rows, ("ece", "mce", "brier", "nll", "n_bins"))
+    summary = dg.averaged(rows, ("ece", "mce", "brier", "nll"))
     if not summary:
         return None
     diagrams = []
     for rec, ((model, strategy, task), rs) in zip(
         summary, dg.grouped(rows, ("model", "strategy", "task")).items(), strict=True
     ):
+        bins = {r.result.get("n_bins") for r in rs} - {None}  # a setting: an integer, not a mean
+        rec["n_bins"] = int(bins.pop()) if len(bins) == 1 else None
         temps = [r.result.get("temperature") for r in rs if r.result.get("temperature")]
         if temps:
             rec["T"] = dg.mean(t.get("T") for t in temps)

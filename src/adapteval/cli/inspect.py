@@ -23,10 +23,15 @@ def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> 
     try:
         plan = build_plan(as_suite(suite))
         baselines = sum(not m.pretrained for m in plan.models)
+
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}" if count == 1 else f"{count} {what}s"
+
         out.print(
-            f"ok: {len(plan.models) - baselines} pretrained models and {baselines} baselines, "
-            f"{len(plan.tasks)} tasks, {len(plan.strategies)} strategies, "
-            f"{len(plan.suite.seeds)} seeds: {len(plan.cells)} cells", highlight=False,
+            f"ok: {n(len(plan.models) - baselines, 'pretrained model')} and "
+            f"{n(baselines, 'baseline')}, {n(len(plan.tasks), 'task')}, "
+            f"{len(plan.strategies)} {'strategy' if len(plan.strategies) == 1 else 'strategies'}, "
+            f"{n(len(plan.suite.seeds), 'seed')}: {n(len(plan.cells), 'cell')}", highlight=False,
         )
         for note in plan.skipped:
             out.print(f"  skipped: {note}", highlight=False)

@@ -26,22 +26,53 @@ def results(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Show what is in the store."""
-    from adapteval.api import results as load_results
-    from adapteval.core.errors import StoreError
+    from adapteval.api import load
 
     try:
-        if not source.exists():
-            raise StoreError(
-                "no store here", where=str(source),
-                fix="run a suite first, or pass the store folder / suite file",
-            )
-        res = load_results(source)
+        res = load(source)[0]
         if fmt is Format.table:
             print_results(res)
         elif fmt is Format.csv:
             sys.stdout.write(res.to_pandas().drop(columns=["key"]).to_csv(index=False))
+        else:  # each cell's provenance with its scores (null: stored before it was recorded)
+            frame = res.to_pandas()
+            if "key" in frame:
+                frame["provenance"] = frame["key"].map({r.key: r.provenance for r in res.rows})
+            sys.stdout.write(frame.to_json(orient="records", indent=1) + "\n")
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc)
+
+
+@app.command()
+def predictions(
+    source: Annotated[
+        Path, typer.Argument(help="a store folder or a suite YAML (its cells, with their texts)")
+    ] = Path("adapteval-results"),
+    output: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="FILE.csv, FILE.jsonl or FILE.parquet (default: CSV on stdout)")] = None,
+    model: Annotated[str | None, typer.Option(help="only this model")] = None,
+    task: Annotated[str | None, typer.Option(help="only this task")] = None,
+    strategy: Annotated[str | None, typer.Option(help="only this strategy")] = None,
+    seed: Annotated[int | None, typer.Option(help="only this seed")] = None,
+    disagree: Annotated[tuple[str, str] | None, typer.Option(
+        "--disagree", metavar="MODEL_A MODEL_B",
+        help="only the items two models predict differently (same task, strategy, seed)")] = None,
+) -> None:
+    """Export per-example test predictions: id, text, gold and predicted label, class
+    probabilities (k-shot: averaged over its experiments), model, strategy, seed."""
+    from adapteval.api import predictions as export
+    from adapteval.exports import write
+
+    try:
+        frame = export(source, model=model, task=task, strategy=strategy, seed=seed,
+                       disagree=disagree if disagree and all(disagree) else None)
+        for name, why in frame.attrs.get("missing", {}).items():
+            err.print(f"{name}: no {why}", highlight=False, soft_wrap=True)
+        text = write(frame, output)
+        if text is None:
+            err.print(f"wrote {len(frame)} rows to {output}", highlight=False)
         else:
-            sys.stdout.write(res.to_pandas().to_json(orient="records", indent=1) + "\n")
+            sys.stdout.write(text)
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)
 
@@ -123,9 +154,13 @@ def compare(
 
     from adapteval.api import load
     from adapteval.report.compare import compare as compare_sets
+    from adapteval.report.compare import unmatched
 
     try:
-        rows = compare_sets(load(a)[0], load(b)[0], model_a=model_a, model_b=model_b)
+        set_a, set_b = load(a)[0], load(b)[0]
+        rows = compare_sets(set_a, set_b, model_a=model_a, model_b=model_b)
+        for line in unmatched(set_a, set_b, model_a=model_a, model_b=model_b):
+            err.print(f"not compared, {line}", highlight=False)
         if fmt is TableOrJson.json:
             sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         else:

@@ -31,10 +31,16 @@ class ResultRow(Protocol):
     result: dict[str, Any]
 
 
-def mean(values: Iterable[Any]) -> float | None:
-    """Mean of the finite numbers among ``values`` (None when there are none)."""
-    nums = [float(v) for v in values if isinstance(v, int | float) and np.isfinite(v)]
-    return float(np.mean(nums)) if nums else None
+def mean(values: Iterable[Any]) -> float | int | None:
+    """Mean of the finite numbers among ``values`` (None when there are none); an int
+    when every value is an int and so is their mean (a count stays a count)."""
+    values = [v for v in values if isinstance(v, int | float) and np.isfinite(v)]
+    if not values:
+        return None
+    m = float(np.mean([float(v) for v in values]))
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and m.is_integer():
+        return int(m)
+    return m
 
 
 def grouped(rows: Iterable[Any], keys: Sequence[str]) -> dict[tuple, list[Any]]:

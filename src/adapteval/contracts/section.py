@@ -12,8 +12,13 @@ A :class:`Cell` carries a value and how it reads: ``text`` (as is), ``number`` (
 spec such as ``".3f"``, ``"+.3f"``, ``".0%"``, ``",.0f"``, ``"d"``, ``".4g"``, optionally
 with ``std`` (shown ``±std``), ``ci`` (shown ``[lo, hi]`` in the same spec) or a ``label``
 in front (shown ``label (value)``)), ``ci`` alone, ``pair`` (two numbers ``a / b``),
-``count`` (an integer, as is) and ``na`` (nothing measured; ``reason`` says why, ``text``
-is what a view prints).
+``count`` (an integer, as is) and ``na`` (no value; ``reason`` says why, ``text`` is what
+a view prints: ``n/a`` when there is a reason, else ``—``).
+
+A number without a value (None or NaN) is never printed as ``nan``: it reads as ``na``
+(``Cell.of``, and ``plain`` of any NaN number), an undefined ``std`` or ``ci`` is left out,
+and a table lists the reason of each ``n/a`` it holds in its legend (``SectionTable.add``),
+so every view shows why.
 """
 
 from __future__ import annotations
@@ -44,19 +49,34 @@ class Cell:
     status: Status | None = None
 
     @classmethod
-    def of(cls, value: Any, fmt: str = ".3f", **kw: Any) -> Cell:
-        """A number, or ``na`` when it is missing (None or NaN)."""
-        if value is None or value != value:
-            return cls(kind="na", **{k: v for k, v in kw.items() if k in ("reason", "text")})
+    def of(cls, value: Any, fmt: str = ".3f", *, reason: str | None = None,
+           text: str | None = None, **kw: Any) -> Cell:
+        """A number, or ``na`` when it is missing (None or NaN; ``reason`` says why)."""
+        if missing(value):
+            return cls.na(reason, text)
+        if kw.get("std") is not None and missing(kw["std"]):
+            kw["std"] = None
+        if kw.get("ci") is not None and any(missing(v) for v in kw["ci"]):
+            kw["ci"] = None
         return cls(value, "number", fmt, **kw)
 
     @classmethod
-    def interval(cls, lo: float, hi: float, fmt: str = ".3f") -> Cell:
-        return cls(None, "ci", fmt, ci=(lo, hi))
+    def interval(cls, lo: float | None, hi: float | None, fmt: str = ".3f", *,
+                 reason: str | None = None) -> Cell:
+        """``[lo, hi]``, or ``na`` when a bound is missing."""
+        if missing(lo) or missing(hi):
+            return cls.na(reason)
+        return cls(None, "ci", fmt, ci=(lo, hi))  # type: ignore[arg-type]
 
     @classmethod
-    def na(cls, reason: str | None = None, text: str = "—") -> Cell:
-        return cls(kind="na", reason=reason, text=text)
+    def na(cls, reason: str | None = None, text: str | None = None) -> Cell:
+        """No value: ``n/a`` with its reason, or ``—`` (nothing here) without one."""
+        return cls(kind="na", reason=reason, text=text or ("n/a" if reason else "—"))
+
+
+def missing(value: Any) -> bool:
+    """None or NaN: a number with no value."""
+    return value is None or (isinstance(value, float | int) and value != value)
 
 
 def cells(*values: Any) -> tuple[Cell, ...]:
@@ -90,7 +110,18 @@ class SectionTable:
     key: str = ""
 
     def add(self, *values: Any, new_group: bool = False, strong: bool = False) -> None:
-        self.rows.append(Row(cells(*values), new_group=new_group, strong=strong))
+        """A row; the reason of each ``n/a`` cell in it joins the legend."""
+        row = Row(cells(*values), new_group=new_group, strong=strong)
+        self.rows.append(row)
+        for c in row.cells:
+            if c.kind == "na" and c.reason:
+                self.explain(c.reason)
+
+    def explain(self, reason: str) -> None:
+        """Add ``n/a: reason`` to the legend (a line each, once)."""
+        line = f"n/a: {reason}"
+        if line not in self.legend.split("\n"):
+            self.legend = f"{self.legend}\n{line}" if self.legend else line
 
 
 def columns(*names: str, left: Sequence[str] = (), right: Sequence[str] = (),
@@ -145,20 +176,27 @@ class Section:
 
 
 def plain(cell: Cell) -> str:
-    """A cell's characters, the same in every view (views add their own styling)."""
+    """A cell's characters, the same in every view (views add their own styling); a NaN
+    number reads ``n/a``, an undefined std or interval is left out."""
     if cell.kind == "na":
         return cell.text
+    if cell.kind == "count" and missing(cell.value):
+        return "n/a"
     if cell.kind in ("text", "count"):
         return str(cell.value)
     if cell.kind == "ci":
         lo, hi = cell.ci  # type: ignore[misc]
+        if missing(lo) or missing(hi):
+            return "n/a"
         return f"[{format(lo, cell.fmt)}, {format(hi, cell.fmt)}]"
     if cell.kind == "pair":
-        return " / ".join(format(v, cell.fmt) for v in cell.value)
+        return " / ".join("n/a" if missing(v) else format(v, cell.fmt) for v in cell.value)
+    if missing(cell.value):
+        return "n/a" if cell.label is None else f"{cell.label} (n/a)"
     body = format(cell.value, cell.fmt)
-    if cell.std is not None:
+    if cell.std is not None and not missing(cell.std):
         body += f" ±{cell.std:.3f}"
-    if cell.ci is not None:
+    if cell.ci is not None and not any(missing(v) for v in cell.ci):
         body += f" [{format(cell.ci[0], cell.fmt)}, {format(cell.ci[1], cell.fmt)}]"
     if cell.label is not None:
         body = f"{cell.label} ({body})"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
 
 QUIET_DEFAULTS = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
@@ -52,3 +55,31 @@ def threads() -> int | None:
     jobs, where oversubscribed threads mostly wait on each other."""
     value = os.environ.get("ADAPTEVAL_THREADS", "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+LIBRARIES = ("adapteval", "torch", "transformers", "scikit-learn", "peft", "onnxruntime")
+"""The distributions whose versions each cell's provenance records."""
+
+
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
+    """Installed version of each distribution (None: not installed), read from package
+    metadata: nothing is imported to learn it."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def runtime() -> dict[str, object]:
+    """The interpreter and machine a cell ran on, and torch's thread count when torch is
+    already loaded (None otherwise: loading it only to ask would cost seconds)."""
+    torch = sys.modules.get("torch")
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "threads": int(torch.get_num_threads()) if torch is not None else None,
+        "threads_setting": threads(),
+    }

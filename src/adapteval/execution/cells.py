@@ -10,15 +10,21 @@ the store the moment it arrives.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
+import json
 import time
 from collections.abc import Callable, Iterator
+from importlib.metadata import packages_distributions, version
+from pathlib import Path
 from typing import Any
 
 from adapteval._version import __version__
 from adapteval.analyses import AnalysisContext, AnalysisRow
+from adapteval.core.env import library_versions, runtime
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
+from adapteval.data.task import Split, Task
 from adapteval.features import Embedder, EmbeddingCache, all_items
 from adapteval.models.kinds import load_model
 from adapteval.models.ref import ModelRef
@@ -54,6 +60,7 @@ def run_cell(
             classes=list(cell.task.classes) if cell.task.classes else None,
             version=__version__, created_at=now(), duration_s=time.perf_counter() - t0,
             info=preds.info, predictions=preds.to_bytes(),
+            provenance=provenance(cell, split, model),
         )
         yield stored
     else:
@@ -75,6 +82,86 @@ def run_cell(
             config=a.config(), result=result, version=__version__, created_at=now(),
             duration_s=time.perf_counter() - t1,
         )
+
+
+def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
+    """What a cell's numbers depend on beyond its key: library versions, interpreter,
+    threads, device, batch sizes, the model's revision and fingerprint, the data's
+    fingerprint and reference, and how many test items also occur in train."""
+    ref, task, cfg = cell.model, cell.task, cell.strategy.config()
+    duplicates = getattr(task, "split_duplicates", None)
+    return jsonable({
+        "libraries": library_versions(),
+        **runtime(),
+        "device": device_of(model),
+        "batch_size": ref.spec.batch_size if ref.pretrained else None,
+        "train_batch_size": cfg.get("batch_size"),
+        "model": {"kind": ref.kind, "fingerprint": ref.fingerprint,
+                  "folder": str(ref.folder) if ref.folder is not None else None,
+                  **(model_revision(ref.folder) if ref.pretrained else  # baselines: code
+                     {"revision": f"adapteval {__version__}", "revision_from": "package"})},
+        "data": {"fingerprint": task.fingerprint, "source": task.source,
+                 "n_train": len(split.train), "n_test": len(split.test),
+                 "test_in_train": int(duplicates(cell.seed)) if callable(duplicates) else None,
+                 "reference": task_reference(task)},
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def device_of(model: Any) -> str:
+    """Where a loaded model's weights are (``cpu``, ``cuda:0``); ``cpu`` for models
+    without torch weights (baselines, ONNX on its CPU provider)."""
+    for inner in (getattr(model, "model", None), model):
+        params = getattr(inner, "parameters", None)
+        if callable(params):
+            try:
+                return str(next(iter(params())).device)
+            except (StopIteration, TypeError, AttributeError):
+                continue
+    return "cpu"
+
+
+def model_revision(folder: Path | None) -> dict[str, str | None]:
+    """The model's revision: the hub commit of a Hugging Face cache snapshot (from its
+    path, or ``_commit_hash`` in its config), else the version of the Python package it
+    ships in; None when neither is known (a local folder, a baseline)."""
+    if folder is None:
+        return {"revision": None, "revision_from": None}
+    parts = Path(folder).parts
+    if "snapshots" in parts[:-1]:
+        i = len(parts) - 1 - parts[::-1].index("snapshots")
+        if i + 1 < len(parts):
+            return {"revision": parts[i + 1], "revision_from": "hub cache"}
+    base = Path(folder) if Path(folder).is_dir() else Path(folder).parent
+    try:
+        commit = json.loads((base / "config.json").read_text()).get("_commit_hash")
+    except (OSError, ValueError, AttributeError):
+        commit = None
+    if commit:
+        return {"revision": str(commit), "revision_from": "config"}
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts[:-1]:
+            top = parts[parts.index(marker) + 1]
+            for dist in packages_distributions().get(top, []):
+                return {"revision": f"{dist} {version(dist)}", "revision_from": "package"}
+    return {"revision": None, "revision_from": None}
+
+
+def task_reference(task: Task) -> dict[str, Any] | None:
+    """The task's spec with its files as absolute paths, so its items (texts, ids) can be
+    read back from a bare store while the files stay as they were."""
+    spec = task.spec
+    if spec.path is not None:
+        spec = spec.model_copy(update={"path": str(Path(task.source).absolute())})
+    elif spec.files is not None:
+        paths = task.source.split(", ")
+        if len(paths) != len(spec.files):
+            return None
+        spec = spec.model_copy(update={"files": {k: str(Path(p).absolute())
+                                                 for k, p in zip(spec.files, paths, strict=True)}})
+    else:
+        return None
+    return spec.model_dump(mode="json", exclude_none=True)
 
 
 Item = tuple[Cell, list[Job], CellRow | None]

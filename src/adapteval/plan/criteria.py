@@ -169,6 +169,9 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
     if metric == "seed_std" and len(suite.seeds) < 2:
         raise ConfigError("seed_std needs at least two seeds", where=where,
                           value=suite.seeds, fix="list 2 or more seeds")
+    if metric == "sigma_P" and len(plan.tasks) < 2:
+        raise ConfigError("sigma_P (the spread over tasks) needs at least two tasks", where=where,
+                          value=[t.name for t in plan.tasks], fix="add a task, or drop the rule")
     if metric == "failure_rate" and "majority" not in {m.kind for m in plan.models}:
         raise ConfigError("failure_rate compares with the majority baseline, which the suite "
                           "does not run", where=where, fix="add majority to baselines:")

@@ -79,10 +79,12 @@ def compare_section(rows: list[dict[str, Any]]) -> Section:
         diff_ci = tuple(r["difference_ci"]) if r["difference_ci"] else None
         models = (r["model_a"] if r["model_a"] == r["model_b"]
                   else f"{r['model_a']} → {r['model_b']}")
+        why = r.get("undefined") or {}  # field -> why it has no value
         table.add(r["task"], r["strategy"], models,
-                  Cell(r["a"], "number", ci=tuple(r["a_ci"])),
-                  Cell(r["b"], "number", ci=tuple(r["b_ci"])),
-                  Cell(r["difference"], "number", "+.3f", ci=diff_ci),
+                  Cell.of(r["a"], ci=tuple(r["a_ci"]), reason=why.get("a")),
+                  Cell.of(r["b"], ci=tuple(r["b_ci"]), reason=why.get("b")),
+                  Cell.of(r["difference"], "+.3f", ci=diff_ci,
+                          reason=why.get("difference") or why.get("a") or why.get("b")),
                   Cell.na() if r["p_value"] is None else Cell(r["p_value"], "number"),
                   "paired" if r["paired"] else f"unpaired: {r['unpaired_reason']}", r["better"])
     return _section("compare", table)

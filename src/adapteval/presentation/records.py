@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from adapteval.contracts import digest as dg
+from adapteval.contracts.section import Cell, SectionTable, columns, missing
 from adapteval.core.errors import AdaptEvalError
 from adapteval.core.keys import jsonable
 from adapteval.results import Results
@@ -18,6 +20,27 @@ def records(frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[dict[str, A
     if frame is None or frame.empty:
         return []
     return jsonable(frame.drop(columns=[c for c in drop if c in frame]).to_dict("records"))
+
+
+def why(rec: Any, field: str) -> str | None:
+    """Why ``field`` of a record (a dict or a frame's row) has no value: its ``undefined``
+    mapping (``ci_low`` / ``ci_high`` read ``ci``); None when it has one."""
+    undefined = (rec.get("undefined") if isinstance(rec, dict)
+                 else getattr(rec, "undefined", None)) or {}
+    if field in ("ci_low", "ci_high") and "ci" in undefined:
+        field = "ci"
+    return undefined.get(field)
+
+
+def reasoned_table(recs: list[dict[str, Any]], cols: list[str], *, caption: str = ""
+                   ) -> SectionTable:
+    """Records as a written report's table (``digest.table``'s cells), each undefined
+    field ``n/a`` with its reason (in the legend)."""
+    out = SectionTable(columns(*cols), caption=caption)
+    for r in recs:
+        out.add(*[Cell.na(reason) if missing(r.get(c)) and (reason := why(r, c))
+                  else dg.cell(r.get(c)) for c in cols])
+    return out
 
 
 def clean(value: Any) -> Any:
@@ -44,6 +67,8 @@ def leaderboard(results: Results) -> list[dict[str, Any]]:
     out = records(primary.drop(columns=["kshot_spread"]))
     for rec in out:
         rec["tie_group"] = group.get((rec["task"], rec["model"], rec["strategy"]))
+        if rec["tie_group"] is None and why(rec, "value"):
+            rec["undefined"] = {**rec["undefined"], "tie_group": why(rec, "value")}
     return out
 
 
@@ -54,7 +79,8 @@ def seed_scores(results: Results) -> list[dict[str, Any]]:
         return []
     keep = [m == results.primary_metric(t).name
             for m, t in zip(frame["metric"], frame["task"], strict=True)]
-    return records(frame[keep][["model", "task", "strategy", "seed", "metric", "value"]])
+    return records(frame[keep][["model", "task", "strategy", "seed", "metric", "value",
+                                "undefined"]])
 
 
 def curves(results: Results) -> list[dict[str, Any]]:

@@ -158,5 +158,9 @@ def compare_one(a: Results, b: Results, ma: str, mb: str, task: str, strategy: s
         rec["significant"] = bool(agg_b.ci_low > agg_a.ci_high or agg_a.ci_low > agg_b.ci_high)
     sign = 1 if higher_is_better else -1
     rec["better"] = ("B" if sign * rec["difference"] > 0 else "A") if rec["significant"] else "tie"
+    undefined = {side: agg.reason for side, agg in (("a", agg_a), ("b", agg_b)) if agg.reason}
+    if undefined or not np.isfinite(rec["difference"]):
+        rec.update(undefined=undefined or {"difference": "difference undefined"}, better="n/a",
+                   significant=False)
     return rec
 

@@ -19,6 +19,7 @@ from adapteval.contracts.analysis import generic_section
 from adapteval.contracts.section import Section
 from adapteval.core.keys import jsonable
 from adapteval.presentation import result_sections
+from adapteval.presentation.provenance import cell_provenance
 from adapteval.presentation.records import clean, records, result_data
 from adapteval.results import Results
 
@@ -119,6 +120,7 @@ def build(results: Results, *, title: str | None = None, suite_file: str | Path 
                                     "result": a.result, "key": a.key})
                           for a in results.analyses],
         "provenance": provenance(results, str(suite_file) if suite_file else None, str(source)),
+        "cell_provenance": cell_provenance(results),
     }
     out = Document(clean(doc))
     out.sections = [*result_sections(results, data), *sections]

@@ -60,12 +60,15 @@ def svg(text: str) -> Markup:
 
 def cell(c: Cell) -> Markup:
     """A section cell as HTML: its characters escaped, an interval quieter below it, a
-    note (e.g. a tie group) after it, a status coloured."""
+    note (e.g. a tie group) after it, a status coloured; ``n/a`` carries its reason as a
+    title (the table's legend lists it too)."""
     if c.kind == "number" and c.ci is not None:
         body = Markup("{}<br><span class=\"ci\">{}</span>").format(
             plain(dataclasses.replace(c, ci=None)), plain(Cell.interval(*c.ci, c.fmt)))
     else:
         body = escape(plain(c))
+    if c.kind == "na" and c.reason:
+        body = Markup("<span class=\"na\" title=\"{}\">{}</span>").format(c.reason, body)
     if c.status:
         body = Markup("<span class=\"{}\">{}</span>").format(STATUS[c.status], body)
     if c.note:

@@ -1,5 +1,6 @@
 """The Markdown summary, for pull requests and model cards: the leaderboard, the verdict,
-flexibility, gains and the report tables of each analysis' sections. Text from data and
+flexibility, gains and the report tables of each analysis' sections, each table with its
+legend (what each ``n/a`` means) and each section with its notes. Text from data and
 configs is escaped (HTML entities for ``<``, ``>``, ``&``; ``|`` cannot break a table row).
 """
 
@@ -66,6 +67,9 @@ def render(doc: dict[str, Any]) -> str:
                 out += [f"### {esc(s.title or s.key)}", ""]
             for t in s.written():
                 out += ([f"**{esc(t.caption)}**", ""] if t.caption else []) + [section_table(t), ""]
+                out += [f"_{esc(line)}_  " for line in t.legend.split("\n") if line]
+                out += [""] if t.legend else []
+            out += [*(f"_{esc(n)}_  " for n in s.notes), ""] if s.written() and s.notes else []
     return "\n".join(out).rstrip() + "\n"
 
 

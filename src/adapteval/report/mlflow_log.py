@@ -10,6 +10,7 @@ Cells are tagged with their content key, so logging the same results twice adds 
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,15 @@ def log_to_mlflow(results: Results, uri: str, *, experiment: str | None = None,
         lab = results.labels[row.key]
         run = client.create_run(exp, run_name=f"{lab.model} · {lab.task} · {lab.strategy} · "
                                 f"seed {lab.seed}", tags={KEY_TAG: row.key, KIND_TAG: "cell"})
+        mine = list(scores[scores["key"] == row.key].itertuples())
         metrics = [Metric(f"{r.metric}{suffix}", float(getattr(r, col)), stamp, 0)
-                   for r in scores[scores["key"] == row.key].itertuples()
+                   for r in mine
                    for suffix, col in (("", "value"), ("_ci_low", "ci_low"),
-                                       ("_ci_high", "ci_high"))]
+                                       ("_ci_high", "ci_high"))
+                   if math.isfinite(getattr(r, col))]  # no value: a tag says why
+        tags = [RunTag("suite", row.suite)] + [
+            RunTag(f"undefined.{r.metric}", r.undefined.get("value") or r.undefined["ci"])
+            for r in mine if r.undefined]
         for p in row.info.get("curve") or []:
             metrics += [Metric(field, float(p[field]), stamp, int(p["step"]))
                         for field in CURVE_TAGS if isinstance(p.get(field), int | float)]
@@ -106,7 +112,7 @@ def log_to_mlflow(results: Results, uri: str, *, experiment: str | None = None,
         params = [Param(k, v) for k, v in cell_params(results, row).items()]
         for i in range(0, max(len(metrics), 1), 900):  # MLflow caps one batch at 1000 items
             client.log_batch(run.info.run_id, metrics=metrics[i:i + 900],
-                             params=params if i == 0 else [], tags=[RunTag("suite", row.suite)])
+                             params=params if i == 0 else [], tags=tags)
         client.set_terminated(run.info.run_id)
         added += 1
     report_run = None

@@ -75,35 +75,54 @@ def entry(r: dict[str, Any]) -> str:
     return f"{r['model']} · {r['strategy']}"
 
 
+def defined(rows: Sequence[dict[str, Any]], *fields: str) -> list[dict[str, Any]]:
+    """The rows whose ``fields`` all have a value (a figure skips the others; the section
+    that made the plot notes them)."""
+    return [r for r in rows if all(r.get(f) is not None and r[f] == r[f] for f in fields)]
+
+
 @styled
 def flexibility_scatter(flex: Sequence[dict[str, Any]]) -> str:
     """P_avg (with its CI) against sigma_P: up and left is better."""
     fig, (ax,) = figure(3.2)
+    flex = defined(flex, "P_avg", "sigma_P", "ci_low", "ci_high")
     for i, r in enumerate(flex):
         c = COLORS[i % len(COLORS)]
         ax.errorbar(r["sigma_P"], r["P_avg"],
                     yerr=[[r["P_avg"] - r["ci_low"]], [r["ci_high"] - r["P_avg"]]],
                     fmt="o", color=c, capsize=3, label=short(entry(r), 40))
     ax.set_xlabel("sigma_P (spread over tasks, lower is better)")
-    ax.set_ylabel(f"P_avg ({flex[0]['metric']})")
+    ax.set_ylabel(f"P_avg ({flex[0]['metric']})" if flex else "P_avg")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return to_svg(fig)
 
 
-def _grouped_bars(ax, cats: list[str], series: dict[str, dict[str, tuple[float, float, float]]]
-                  ) -> None:
-    """Bars per category and series with asymmetric error bars (value, low, high)."""
+def _grouped_bars(ax, cats: list[str], series: dict[str, dict[str, tuple[float, float, float]]],
+                  *, horizontal: bool = False) -> None:
+    """Bars per category and series with asymmetric error bars (value, low, high; a
+    missing value draws no bar); ``horizontal``: one row per category, its label read
+    level (for many or long names)."""
     n = max(len(series), 1)
     width = 0.8 / n
     x = np.arange(len(cats))
     for i, (name, vals) in enumerate(series.items()):
-        v = np.array([vals.get(c, (np.nan,) * 3)[0] for c in cats], dtype=float)
-        lo = np.array([vals.get(c, (np.nan,) * 3)[1] for c in cats], dtype=float)
-        hi = np.array([vals.get(c, (np.nan,) * 3)[2] for c in cats], dtype=float)
-        ax.bar(x - 0.4 + width * (i + 0.5), v, width, yerr=[v - lo, hi - v], capsize=2,
-               color=COLORS[i % len(COLORS)], label=short(name, 40), error_kw={"lw": 0.8})
-    ax.set_xticks(x, [short(c, 22) for c in cats], rotation=20 if len(cats) > 3 else 0,
-                  ha="right" if len(cats) > 3 else "center")
+        v, lo, hi = (np.array([np.nan if (t := vals.get(c)) is None or t[j] is None else t[j]
+                               for c in cats], dtype=float) for j in range(3))
+        err = np.nan_to_num(np.array([v - lo, hi - v]), nan=0.0)
+        pos = x - 0.4 + width * (i + 0.5)
+        style = {"color": COLORS[i % len(COLORS)], "label": short(name, 40),
+                 "capsize": 2, "error_kw": {"lw": 0.8}}
+        if horizontal:
+            ax.barh(pos, np.nan_to_num(v), width, xerr=err, **style)
+        else:
+            ax.bar(pos, np.nan_to_num(v), width, yerr=err, **style)
+    if horizontal:
+        ax.set_yticks(x, [short(c, 30) for c in cats])
+        ax.invert_yaxis()
+        return
+    many = len(cats) > 3
+    ax.set_xticks(x, [short(c, 22) for c in cats], rotation=35 if many else 0,
+                  ha="right" if many else "center", rotation_mode="anchor" if many else "default")
 
 
 @styled
@@ -188,6 +207,7 @@ def training_curves(curves: Sequence[dict[str, Any]]) -> str:
 @styled
 def seed_spread(scores: Sequence[dict[str, Any]]) -> str:
     """Each seed's score as a dot, the mean as a bar, per task and model/strategy."""
+    scores = defined(scores, "value")
     cats = list(dict.fromkeys(r["task"] for r in scores))
     names = list(dict.fromkeys(entry(r) for r in scores))
     fig, (ax,) = figure(3.0)
@@ -203,7 +223,7 @@ def seed_spread(scores: Sequence[dict[str, Any]]) -> str:
                     label=short(name, 40) if j == 0 else None)
             ax.plot([x - width * 0.4, x + width * 0.4], [np.mean(vals)] * 2, color=c, lw=1.5)
     ax.set_xticks(range(len(cats)), [short(t, 22) for t in cats])
-    ax.set_ylabel(" / ".join(dict.fromkeys(r["metric"] for r in scores)))
+    ax.set_ylabel(" / ".join(dict.fromkeys(r["metric"] for r in scores)) or "score")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return to_svg(fig)
 
@@ -228,35 +248,49 @@ def retention_curves(curves: Sequence[dict[str, Any]]) -> str:
 
 @styled
 def perturbation_drops(per: Sequence[dict[str, Any]]) -> str:
-    """Accuracy drop under each perturbation (mean over tasks and seeds)."""
+    """Accuracy drop under each perturbation (mean over tasks and seeds): one row per
+    perturbation, so every name reads level however many there are."""
     cats = list(dict.fromkeys(p["name"] for p in per))
     series: dict[str, dict[str, tuple[float, float, float]]] = {}
     for p in per:
         d = p["drop"] if p["drop"] is not None else np.nan
         series.setdefault(entry(p), {})[p["name"]] = (d, d, d)
-    fig, (ax,) = figure(2.8)
-    _grouped_bars(ax, cats, series)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("accuracy drop (clean − perturbed)")
+    fig, (ax,) = figure(1.0 + 0.22 * len(cats) * max(1.0, len(series) / 2))
+    _grouped_bars(ax, cats, series, horizontal=True)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("accuracy drop (clean − perturbed)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return to_svg(fig)
 
 
 @styled
 def reliability(diagrams: Sequence[dict[str, Any]]) -> str:
-    """Reliability diagram: accuracy against confidence per bin, one line per task."""
-    fig, (ax,) = figure(2.9, width=4.2)
+    """Reliability diagram: accuracy against confidence per bin, one line per task, and
+    below it the number of items in each bin (a bin of few items says little)."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(4.2, 3.6), layout="constrained")
+        ax, counts = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfectly calibrated")
-    for i, d in enumerate(diagrams):
-        bins = d["bins"]
-        if bins:
-            ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
-                    ms=3, color=COLORS[i % len(COLORS)], label=short(d["task"], 30))
+    shown = [d for d in diagrams if d["bins"]]
+    width = 1.0 / max(len(shown), 1)
+    for i, d in enumerate(shown):
+        bins, color = d["bins"], COLORS[i % len(COLORS)]
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
+                ms=3, color=color, label=short(d["task"], 30))
+        left = np.array([b["lo"] for b in bins], dtype=float)
+        span = np.array([b["hi"] for b in bins], dtype=float) - left
+        n = [int(b.get("count") or 0) for b in bins]
+        bars = counts.bar(left + span * width * i, n, span * width, align="edge", color=color,
+                          alpha=0.6)
+        if len(shown) == 1:
+            counts.bar_label(bars, labels=[str(k) for k in n], fontsize=6, padding=1)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
     ax.legend(loc="upper left")
+    counts.set_xlabel("confidence")
+    counts.set_ylabel("items per bin")
+    counts.margins(y=0.25)
     return to_svg(fig)
 
 

@@ -9,6 +9,7 @@ only its new cells and analyses (TensorBoard would otherwise show duplicate poin
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,9 @@ def cell_scalars(row: CellRow, scores: pd.DataFrame) -> list[tuple[str, float, i
                 out.append((tag, float(point[field]), int(point["step"])))
     final = int(row.info.get("steps") or (curve[-1]["step"] if curve else 0))
     for r in scores[scores["key"] == row.key].itertuples():
-        out += [(f"score/{r.metric}", float(r.value), final),
-                (f"score/{r.metric}_ci_low", float(r.ci_low), final),
-                (f"score/{r.metric}_ci_high", float(r.ci_high), final)]
+        out += [(f"score/{r.metric}{suffix}", float(v), final)
+                for suffix, v in (("", r.value), ("_ci_low", r.ci_low), ("_ci_high", r.ci_high))
+                if math.isfinite(v)]  # a number with no value is not logged
     return out
 
 
