@@ -28,7 +28,7 @@ from adapteval.terminal import all_tables
 from adapteval.verdict import verdict
 
 SPEARMAN = "Spearman undefined: constant predictions"
-CRITERIA = ["spearman >= 0.3 on every task", "sigma_P <= 0.05"]
+CRITERIA = ["spearman >= 0.3 on every task"]  # (a sigma_P rule on one task is refused)
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +135,6 @@ def test_one_task_and_one_seed_spreads_are_na(results, tmp_path):
 
 
 def test_a_rule_on_an_undefined_number_fails_and_says_why(results, tmp_path):
-    checks = {c.rule: c for c in results.judgement.candidates[0].checks}
-    sigma = checks["sigma_P <= 0.05"]
-    assert not sigma.passed and sigma.value is None
-    assert sigma.undefined == "sigma_P undefined: one task"
     # the candidate judged on the majority's constant predictions
     mine = [r for r in results.rows if r.model_fingerprint.startswith("majority")]
     relabelled = Results(mine, labels={r.key: Labels("tfidf", "lengths", "probe", 0)
