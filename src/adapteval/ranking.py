@@ -84,6 +84,13 @@ class Ranking:
         return self.aggregate()["model"].head(k).tolist()
 
 
+def revision_of(estimator: str) -> dict[str, int]:
+    """The estimator's method revision for a stored score's key (nothing at revision 1,
+    so scores of unchanged estimators keep their keys)."""
+    revision = ESTIMATORS.get(estimator).revision
+    return {"revision": revision} if revision > 1 else {}
+
+
 def rank_models(
     plan: Plan,
     cache: EmbeddingCache,
@@ -104,7 +111,7 @@ def rank_models(
             (task.name, name): content_key({
                 "model": model_ref.key, "task": task.fingerprint, "estimator": name,
                 "seed": seed, "max_items": spec.max_items, "svd": SVD_COMPONENTS,
-                "version": __version__,
+                "version": __version__, **revision_of(name),
             })
             for task in plan.tasks for name in estimators_for(spec, task.is_regression)
         }

@@ -34,7 +34,7 @@ def test_probe_equals_sentence_transformers_plus_sklearn(yelp, encoder, minilm_p
 
     split = yelp.split(0)
     ctx = CellContext(yelp, split, encoder, 0, embed=lambda t: encoder.encode(t))
-    ours = Probe(ProbeParams()).run(ctx)
+    ours = Probe(ProbeParams(protocol="fixed")).run(ctx)
 
     st = SentenceTransformer(str(minilm_path), device="cpu")
     x_train, x_test = st.encode(split.train.items), st.encode(split.test.items)
@@ -69,7 +69,7 @@ def test_regression_probe_is_ridge(tmp_path, encoder):
     (tmp_path / "r.csv").write_text("\n".join(rows))
     task = load_task(TaskSpec(name="r", path="r.csv"), tmp_path)
     split = task.split(0)
-    ours = Probe(ProbeParams(alpha=2.0)).run(
+    ours = Probe(ProbeParams(protocol="fixed", alpha=2.0)).run(
         CellContext(task, split, encoder, 0, embed=lambda t: encoder.encode(t)))
     ref = make_pipeline(StandardScaler(), Ridge(alpha=2.0)).fit(
         encoder.encode(split.train.items), split.train.y)

@@ -3,14 +3,18 @@
 The standard linear-evaluation protocol (e.g. Kornblith, Shlens and Le, "Do Better
 ImageNet Models Transfer Better?", CVPR 2019): fit logistic regression on
 standardised frozen features and report its held-out accuracy; for regression
-targets, ridge regression (regularisation chosen by efficient leave-one-out, scikit-
-learn's ``RidgeCV``) and its held-out R^2.
+targets, ridge regression and its held-out R^2. The regularisation is tuned as the
+frozen probe tunes it (:mod:`adapteval.transferability.regularization`), inside each
+outer fold on that fold's training rows alone: ``C`` by the held-out log loss of
+``INNER_FOLDS`` inner stratified folds (fewer than the probe's five: nesting
+multiplies the fits), ``alpha`` by efficient leave-one-out (``RidgeCV``).
 
 Folds are assigned from a keyed hash (BLAKE2b, key = ``seed``) of each sample's
 feature bytes and label, not from its position: samples are put in a canonical
 order (by label, then hash) and dealt round-robin into the folds, which stratifies
-by class. Every model is fitted on rows in that canonical order, so the score is
-exactly the same for any order of the input samples.
+by class. The inner folds deal each class's training rows round-robin in the same
+canonical order. Every model is fitted on rows in that canonical order, so the
+score is exactly the same for any order of the input samples.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ from adapteval.transferability.inputs import (
     classification_inputs,
     regression_inputs,
 )
+from adapteval.transferability.regularization import ALPHA_GRID, C_GRID, select_c
 from adapteval.transferability.threads import blas_threads, svd_work
 
-RIDGE_ALPHAS = np.logspace(-3, 4, 15)
+FIXED_C = 1.0  # when an outer fold's training rows cannot be split into inner folds
+MAX_ITER = 2000
+INNER_FOLDS = 3
 
 
 def _hashes(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
@@ -70,17 +77,32 @@ def _cv_accuracy(x: np.ndarray, codes: np.ndarray, fold: np.ndarray, folds: int)
         if len(seen) == 1:
             correct += int(np.sum(codes[test] == seen[0]))
             continue
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-        model.fit(x[train], codes[train])
-        correct += int(np.sum(model.predict(x[test]) == codes[test]))
+        scaler = StandardScaler().fit(x[train])
+        x_train = scaler.transform(x[train])
+        inner = _inner_folds(codes[train], INNER_FOLDS)
+        c = FIXED_C if inner is None else select_c(
+            x_train, codes[train], inner, C_GRID, max_iter=MAX_ITER).value
+        model = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x_train, codes[train])
+        correct += int(np.sum(model.predict(scaler.transform(x[test])) == codes[test]))
     return correct / len(codes)
+
+
+def _inner_folds(codes: np.ndarray, folds: int) -> np.ndarray | None:
+    """Stratified inner folds of rows sorted by class: each class's rows dealt in turn,
+    as many folds as the smallest class allows (``None`` below two)."""
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    k = min(folds, int(counts.min()))
+    if k < 2:
+        return None
+    rank = np.arange(len(codes)) - np.repeat(first, counts)
+    return rank % k
 
 
 def _cv_r2(x: np.ndarray, y: np.ndarray, fold: np.ndarray, folds: int) -> float:
     pred = np.empty_like(y)
     for f in range(folds):
         train, test = fold != f, fold == f
-        model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
+        model = make_pipeline(StandardScaler(), RidgeCV(alphas=ALPHA_GRID))
         model.fit(x[train], y[train])
         pred[test] = model.predict(x[test]).reshape(-1, y.shape[1])
     return float(r2_score(y, pred))
