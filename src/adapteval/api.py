@@ -123,7 +123,7 @@ def _run_opened(
     if plan.suite.shortlist:
         ranking = rank_models(plan, cache, reporter, store)
         apply_shortlist(plan, ranking, plan.suite.shortlist)
-    summary = run_plan(plan, store, cache, reporter or Reporter(), spec)
+    summary = run_plan(plan, store, cache, reporter or Reporter(), spec, ranking=ranking)
     return results_for(plan, store), summary, ranking
 
 

@@ -10,16 +10,63 @@ from __future__ import annotations
 
 import os
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from adapteval.core.env import apply_defaults
 
 apply_defaults()
 
-app = typer.Typer(
+
+def _untyped_flags(params: list[Any]) -> list[Any]:
+    """Help shows what a value is, not its Python type: a flag takes no value (typer
+    would print ``<bool>``), an argument is named by its role (``SUITE``), an option by
+    what it takes (``--model-a MODEL-A``, ``--seed INTEGER``, ``--out PATH``)."""
+    from pathlib import Path
+
+    from typer.core import TyperArgument
+
+    for p in params:
+        if p.metavar is not None:
+            continue
+        annotation = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+        if getattr(p, "is_flag", False):
+            p.metavar = ""
+        elif isinstance(annotation, type) and issubclass(annotation, Enum):
+            continue  # typer lists the choices
+        elif isinstance(p, TyperArgument):
+            p.metavar = (p.name or "value").upper()
+        elif annotation is int:
+            p.metavar = "INTEGER"
+        elif annotation is Path:
+            p.metavar = "PATH"
+        elif annotation is str:
+            p.metavar = (p.name or "value").upper().replace("_", "-")
+    return params
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untyped_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untyped_flags(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """The app; every command it registers shows its flags without a type in help."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or Command, **kwargs)
+
+
+app = App(
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -63,7 +110,8 @@ def main(
         bool, typer.Option("--allow-download", help="let hub ids not in the cache download")
     ] = False,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="torch/onnxruntime threads "
+        int | None, typer.Option("--threads", min=1, metavar="INTEGER",
+                                 help="torch/onnxruntime threads "
                                  "(fewer than cores helps on a shared machine)")
     ] = None,
 ) -> None:
@@ -85,8 +133,25 @@ def print_results(results) -> None:
         out.print()
 
 
-def reporter(quiet: bool):
-    from adapteval.core.progress import Reporter, RichReporter
+def print_plan(status, console: Console | None = None) -> None:
+    """The plan (``execution.driver.PlanStatus``): what will run, what is stored, what
+    the shortlist chose."""
+    from adapteval.terminal import plan_view
 
-    show = not quiet and (err.is_terminal or os.environ.get("ADAPTEVAL_PROGRESS"))
-    return RichReporter(err) if show else Reporter()
+    (console or err).print(plan_view(status))
+
+
+def reporter(quiet: bool, plan: bool = True):
+    """Progress on stderr: rich bars on a terminal, plain lines (one per finished cell)
+    in a log, nothing with ``--quiet``; the plan first unless ``plan`` is False."""
+    import sys
+
+    from adapteval.core.progress import LineReporter, Reporter, RichReporter
+
+    if quiet:
+        return Reporter()
+    bars = err.is_terminal or os.environ.get("ADAPTEVAL_PROGRESS")
+    shown = RichReporter(err) if bars else LineReporter(sys.stderr)
+    if plan:
+        shown.plan = print_plan  # type: ignore[method-assign]
+    return shown
