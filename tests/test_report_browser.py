@@ -74,29 +74,39 @@ def report_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page(report_file, tmp_path_factory):
+def browser(tmp_path_factory):
+    """One headless Chromium (offline) for the module: opens a tab on a file and collects
+    its page errors, warnings and any request leaving the file (one Playwright session:
+    two at once cannot run in one thread)."""
     if not CHROMIUM.is_file():
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (`make test` installs it)")
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1280, "height": 900}, offline=True,
-        )
-        tab = context.new_page()
-        problems: list[str] = []
-        tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-               if m.type in ("error", "warning") else None)
-        tab.on("request", lambda r: problems.append(f"request: {r.url}")
-               if not r.url.startswith(("file:", "data:")) else None)
-        tab.goto(report_file.as_uri(), wait_until="load")
-        yield tab, problems
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
+            headless=True, args=FLAGS, viewport={"width": 1280, "height": 900}, offline=True)
+
+        def open_page(path: Path):
+            tab = context.new_page()
+            problems: list[str] = []
+            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                   if m.type in ("error", "warning") else None)
+            tab.on("request", lambda r: problems.append(f"request: {r.url}")
+                   if not r.url.startswith(("file:", "data:")) else None)
+            tab.goto(path.as_uri(), wait_until="load")
+            return tab, problems
+
+        yield open_page
         context.close()
+
+
+@pytest.fixture(scope="module")
+def page(report_file, browser):
+    return browser(report_file)
 
 
 def test_report_opens_with_every_section_and_plot_and_no_error(page, tmp_path):
@@ -132,33 +142,6 @@ def test_script_in_the_data_shows_as_text_and_never_runs(page):
     assert EVIL in examples  # the dataset text, shown literally
     assert f"positive {EVIL}" in tab.inner_text("#provenance")  # a class label from the data
     assert problems == []
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """One headless Chromium tab opener (offline), collecting page errors and warnings."""
-    if not CHROMIUM.is_file():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (`make test` installs it)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-undefined")), executable_path=str(CHROMIUM),
-            headless=True, args=FLAGS, viewport={"width": 1280, "height": 900}, offline=True)
-
-        def open_page(path: Path):
-            tab = context.new_page()
-            problems: list[str] = []
-            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                   if m.type in ("error", "warning") else None)
-            tab.goto(path.as_uri(), wait_until="load")
-            return tab, problems
-
-        yield open_page
-        context.close()
 
 
 def test_a_regression_report_with_an_undefined_score_opens_with_its_reasons(
