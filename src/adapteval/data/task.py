@@ -75,7 +75,7 @@ class Task:
     classes: tuple[str, ...] | None
     frame: pd.DataFrame  # columns: text, [text_pair], y, [domain], [group], split
     source: str
-    ids: np.ndarray | None = None  # the id column's values per frame row (not fingerprinted)
+    ids: tuple[str, ...] | None = None  # the id column's value per frame row (not fingerprinted)
 
     @property
     def is_regression(self) -> bool:
@@ -348,7 +348,7 @@ def load_task(spec: TaskSpec, base_dir: Path, *, where: str | None = None) -> Ta
     _check(frame, spec, kind, classes, where)
     ids = None
     if "id" in frame:
-        ids = frame["id"].to_numpy()
+        ids = tuple(frame["id"].tolist())
         frame = frame.drop(columns=["id"])
     return Task(spec.name, spec, kind, classes, frame, source, ids)
 
