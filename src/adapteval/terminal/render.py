@@ -155,14 +155,30 @@ def fit(widths: list[_Width], room: int, last: int = 2) -> list[int] | None:
     return out
 
 
-def _folds(t: SectionTable, numeric: list[bool], widths: list[int]) -> int:
-    """How many rows would fold a word (a name or a label) at these widths."""
-    def folds(c: Cell, j: int) -> bool:
-        words = (c.label or "").split() if numeric[j] else shown(c).split()
-        return _longest(words) > widths[j]
+def _folds(t: SectionTable, numeric: list[bool], widths: list[int],
+           cols: list[int] | None = None) -> int:
+    """How many rows would fold a word (a name or a label) at these widths (of columns
+    ``cols``, default all)."""
+    cols = list(range(len(widths))) if cols is None else cols
 
-    return sum(any(folds(c, j) for j, c in enumerate(r.cells) if j < len(widths))
-               for r in t.rows)
+    def folds(c: Cell, j: int, width: int) -> bool:
+        words = (c.label or "").split() if numeric[j] else shown(c).split()
+        return _longest(words) > width
+
+    return sum(any(folds(r.cells[j], j, w) for j, w in zip(cols, widths, strict=True)
+                   if j < len(r.cells)) for r in t.rows)
+
+
+def _fits(t: SectionTable, numeric: list[bool], widths: list[_Width], cols: list[int],
+          room: int) -> list[int] | None:
+    """Widths for columns ``cols`` within ``room``: without folding a word, or folding
+    the names of a few rows only (None when neither fits)."""
+    got = fit([widths[j] for j in cols], room, 1)
+    if got is None:
+        folded = fit([widths[j] for j in cols], room)
+        if folded is not None and _folds(t, numeric, folded, cols) <= max(1, len(t.rows) // 4):
+            got = folded
+    return got
 
 
 def layout(t: SectionTable, room: int) -> list[tuple[list[int], list[int]]]:
@@ -177,16 +193,12 @@ def layout(t: SectionTable, room: int) -> list[tuple[list[int], list[int]]]:
         if numeric[i]:
             break
         keys.append(i)
-    whole = fit(widths, room, 1)
-    if whole is None:  # folding a few long names beats splitting the table
-        folded = fit(widths, room)
-        if folded is not None and _folds(t, numeric, folded) <= max(1, len(t.rows) // 4):
-            whole = folded
-    if whole is not None or len(keys) == n - 1 or n < 2:
+    whole = _fits(t, numeric, widths, list(range(n)), room)  # folding a few long names
+    if whole is not None or len(keys) == n - 1 or n < 2:       # beats splitting the table
         return [(list(range(n)), whole or fit(widths, room) or [w.floor for w in widths])]
     parts: list[list[int]] = []
     for i in range(len(keys), n):
-        if parts and fit([widths[j] for j in keys + parts[-1] + [i]], room, 1) is not None:
+        if parts and _fits(t, numeric, widths, keys + parts[-1] + [i], room) is not None:
             parts[-1].append(i)
         else:
             parts.append([i])
