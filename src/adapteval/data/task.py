@@ -111,13 +111,7 @@ class Task:
     def split_duplicates(self, seed: int) -> int:
         """How many test items of seed ``seed``'s split also occur in its train split
         (the same input, and the same pair for pair tasks): items a model may have seen."""
-        split = self.split(seed)
-
-        def keys(v: View) -> list[Any]:
-            return list(zip(v.items, v.pairs, strict=True)) if v.pairs is not None else v.items
-
-        seen = set(keys(split.train))
-        return sum(k in seen for k in keys(split.test))
+        return test_in_train(self.split(seed))
 
     def _view(self, idx: np.ndarray) -> View:
         f = self.frame
@@ -152,6 +146,16 @@ class Task:
             self._view(np.sort(test)),
             self._view(np.sort(val)) if len(val) else None,
         )
+
+
+def test_in_train(split: Split) -> int:
+    """How many test items of ``split`` also occur in its train split (the same input,
+    and the same pair for pair tasks)."""
+    def keys(v: View) -> list[Any]:
+        return list(zip(v.items, v.pairs, strict=True)) if v.pairs is not None else v.items
+
+    seen = set(keys(split.train))
+    return sum(k in seen for k in keys(split.test))
 
 
 def _stratify(y: np.ndarray, enabled: bool) -> np.ndarray | None:

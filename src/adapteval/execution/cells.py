@@ -24,7 +24,7 @@ from adapteval.analyses import AnalysisContext, AnalysisRow
 from adapteval.core.env import library_versions, runtime
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
-from adapteval.data.task import Split, Task
+from adapteval.data.task import Split, Task, test_in_train
 from adapteval.features import Embedder, EmbeddingCache, all_items
 from adapteval.models.kinds import load_model
 from adapteval.models.ref import ModelRef
@@ -89,7 +89,6 @@ def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
     threads, device, batch sizes, the model's revision and fingerprint, the data's
     fingerprint and reference, and how many test items also occur in train."""
     ref, task, cfg = cell.model, cell.task, cell.strategy.config()
-    duplicates = getattr(task, "split_duplicates", None)
     return jsonable({
         "libraries": library_versions(),
         **runtime(),
@@ -102,7 +101,7 @@ def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
                      {"revision": f"adapteval {__version__}", "revision_from": "package"})},
         "data": {"fingerprint": task.fingerprint, "source": task.source,
                  "n_train": len(split.train), "n_test": len(split.test),
-                 "test_in_train": int(duplicates(cell.seed)) if callable(duplicates) else None,
+                 "test_in_train": test_in_train(split),
                  "reference": task_reference(task)},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     })
