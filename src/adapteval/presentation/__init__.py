@@ -1,5 +1,5 @@
-"""The Results-level sections (scores, flexibility, gains, training curves, stability,
-ensembles, the flexibility summary, the verdict; transferability rankings and
+"""The Results-level sections (scores, flexibility, the ladder, gains, training curves,
+stability, ensembles, the flexibility summary, the verdict; transferability rankings and
 comparisons), each built once as a presentation-neutral
 :class:`~adapteval.contracts.section.Section` with its terminal ``tables`` and what the
 written reports show (``report_tables``, ``plots``, ``part``); each analysis builds its
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from adapteval.analyses import ANALYSES
 from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.section import Section
-from adapteval.presentation import mistakes, provenance  # noqa: F401  (register their sections)
+from adapteval.presentation import ladder, mistakes, provenance  # noqa: F401  (register them)
 from adapteval.presentation.ranks import compare_section, ranking_sections
 from adapteval.presentation.records import result_data
 from adapteval.presentation.scores import overview, verdict_section
@@ -28,7 +28,8 @@ from adapteval.presentation.spread import (
 )
 from adapteval.results import Results
 
-RESULT_KEYS = ("overview", "verdict", "flexibility", "customizability", "curves", "stability")
+RESULT_KEYS = ("overview", "verdict", "flexibility", "ladder", "customizability", "curves",
+               "stability")
 """The result set's sections the written reports show, in the order they open their
 parts."""
 
@@ -120,7 +121,7 @@ def analysis_sections(results: Results, skip: tuple[str, ...] = ()) -> list[Sect
 
 def all_sections(results: Results) -> list[Section]:
     """Every section of a result set in the terminal's reading order: scores,
-    flexibility, stability, gains, transferability, ensembles, the flexibility summary,
+    flexibility, stability, the ladder, gains, transferability, ensembles, the flexibility summary,
     the other analyses, the verdict."""
     own = {s.key: s for s in result_sections(results, strict=True)}
     if not own:
@@ -131,10 +132,11 @@ def all_sections(results: Results) -> list[Section]:
 
     transfer = (ANALYSES.get("transfer").sections(results.analysis("transfer"), results)
                 if "transfer" in ANALYSES.names() else [])
-    known = ("overview", "flexibility", "stability", "customizability", "curves",
+    known = ("overview", "flexibility", "stability", "ladder", "customizability", "curves",
              "ensembles", "flexibility_summary", "verdict")
     added = [s for k, s in own.items() if k not in known]  # sections of plug-ins
-    return [*pick("overview", "flexibility", "stability", "customizability", "curves"),
+    return [*pick("overview", "flexibility", "stability", "ladder", "customizability",
+                  "curves"),
             *transfer, *pick("ensembles", "flexibility_summary"), *added,
             *analysis_sections(results, skip=("transfer",)), *pick("verdict")]
 

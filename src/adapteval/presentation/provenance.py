@@ -45,7 +45,7 @@ def _grouped(rows: list[tuple[str, ...]]) -> list[tuple[tuple[str, ...], int]]:
 
 
 def environment_table(records: list[dict[str, Any]]) -> SectionTable:
-    names = (*LIBRARIES, "python", "platform", "threads", "device")
+    names = (*LIBRARIES, "python", "platform", "threads", "device", "dtype")
     seen = []
     for rec in records:
         p = rec["provenance"]
@@ -54,7 +54,8 @@ def environment_table(records: list[dict[str, Any]]) -> SectionTable:
             continue
         libs = p.get("libraries") or {}
         seen.append((*(libs.get(n) or "not installed" for n in LIBRARIES),
-                     *(_text(p.get(k)) for k in ("python", "platform", "threads", "device"))))
+                     *(_text(p.get(k)) for k in ("python", "platform", "threads", "device",
+                                                  "dtype"))))
     t = SectionTable(columns(*names, "cells", right=("threads", "cells"), wrap=("platform",)),
                      caption="Environment", key="provenance-environment",
                      legend="threads: torch's thread count in the process that ran the cell")
@@ -121,7 +122,8 @@ def provenance_section(results: Results) -> Section | None:
 
 class CellProvenance(ReportSection):
     name, order = "cell_provenance", 95
-    description = "library versions, threads, device, batch sizes, model revision and data per cell"
+    description = ("library versions, threads, device and dtype, batch sizes, model revision "
+                   "and data per cell")
 
     def build(self, results, data, *, strict=False):
         return provenance_section(results)

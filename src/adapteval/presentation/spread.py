@@ -70,16 +70,21 @@ def flexibility(results: Results, data: dict[str, Any]) -> Section:
                                              "n_tasks"])])
 
 
+REFERENCES = {"baseline": "the TF-IDF baseline", "probe": "the frozen probe",
+              "prompting": "the zero-shot prompt"}
+"""What each ``over`` of ``Results.customizability`` is, as the gains section names it."""
+
+
 def gains(results: Results, data: dict[str, Any]) -> Section | None:
-    """Paired gains over the TF-IDF baseline and the frozen probe."""
+    """Paired gains over the TF-IDF baseline, the frozen probe and the zero-shot prompt."""
     frame = results.customizability()
     if frame.empty:
         return None
     table = SectionTable(
         columns("model", "strategy", "over", "task", "gain ±std", "CI",
                 right=("gain ±std", "CI")),
-        caption="Customizability: gain over the TF-IDF baseline and the frozen probe "
-        "(paired by seed)")
+        caption="Customizability: gain over the TF-IDF baseline, the frozen probe and the "
+        "zero-shot prompt (paired by seed)")
     frame = frame.sort_values(["model", "strategy", "over"], kind="stable", key=_first_seen)
     last = None
     for r in frame.itertuples():
@@ -95,7 +100,7 @@ def gains(results: Results, data: dict[str, Any]) -> Section | None:
     rows = data["customizability"]
     plots, notes = [], []
     for (over,), rs in dg.grouped(rows, ("over",)).items():
-        name = "the TF-IDF baseline" if over == "baseline" else "the frozen probe"
+        name = REFERENCES.get(over, over)
         kept, left = plotted(rs, ("gain", "ci_low", "ci_high"), f"the gains over {name}")
         notes += left
         if kept:
@@ -104,8 +109,9 @@ def gains(results: Results, data: dict[str, Any]) -> Section | None:
     return Section(
         "customizability", title="Customizability (paired gains)",
         part="customizability" if rows else "", tables=[table], plots=plots, notes=notes,
-        intro="Gain of each model and strategy over the TF-IDF baseline and over its own "
-        "frozen probe, paired by seed, with a bootstrap CI; a CI above 0 is a real gain.",
+        intro="Gain of each model and strategy over the TF-IDF baseline, over its own "
+        "frozen probe and over its own zero-shot prompt (when it ran), paired by seed, with "
+        "a bootstrap CI; a CI above 0 is a real gain.",
         report_tables=[reasoned_table(rows, ["model", "strategy", "task", "reference", "gain",
                                              "ci_low", "ci_high", "std", "n_seeds"])])
 

@@ -112,6 +112,7 @@ def build(results: Results, *, title: str | None = None, suite_file: str | Path 
         "title": title or f"adapteval report: {', '.join(suites) or 'no results'}",
         **data,
         "scores": records(results.summary()) if len(results) else [],
+        "ladder": records(results.ladder()) if len(results) else [],
         "cells": records(results.to_pandas()) if len(results) else [],
         "analyses": known,
         "other_analyses": others,

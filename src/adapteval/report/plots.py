@@ -308,6 +308,54 @@ def group_bars(groups: Sequence[dict[str, Any]]) -> str:
     return to_svg(fig)
 
 
+@styled
+def ladder(data: dict[str, Any]) -> str:
+    """The customizability ladder: rungs along (only those that ran, in order), the score
+    with its CI whiskers, one line per model (a model's line starts at its lowest rung),
+    one panel per task or one for the average over tasks; the TF-IDF probe dashed."""
+    points, refs = data["points"], data.get("references", [])
+    tasks = list(dict.fromkeys(p["task"] for p in points))
+    rungs = sorted({p["rung"] for p in points})
+    ticks = ["/".join(dict.fromkeys(p["strategy"] for p in points if p["rung"] == r))
+             for r in rungs]
+    models = list(dict.fromkeys(p["model"] for p in points))
+    ncols = min(len(tasks), 3)
+    nrows = -(-len(tasks) // ncols)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(WIDTH, 0.4 + 2.6 * nrows), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+    for ax in axes[len(tasks):]:
+        ax.set_visible(False)
+    for k, (ax, task) in enumerate(zip(axes, tasks, strict=False)):
+        for i, model in enumerate(models):
+            mine = sorted((p for p in points if p["task"] == task and p["model"] == model),
+                          key=lambda p: p["rung"])
+            if not mine:
+                continue
+            x = [rungs.index(p["rung"]) + 0.06 * (i - (len(models) - 1) / 2) for p in mine]
+            y = [p["value"] for p in mine]
+            err = np.nan_to_num(np.array(
+                [[p["value"] - p["ci_low"] if p.get("ci_low") is not None else 0.0,
+                  p["ci_high"] - p["value"] if p.get("ci_high") is not None else 0.0]
+                 for p in mine], dtype=float).T, nan=0.0)
+            ax.errorbar(x, y, yerr=err, fmt="-o", ms=4, lw=1.2, capsize=3,
+                        color=COLORS[i % len(COLORS)], label=short(model, 40) if k == 0 else None)
+        for j, r in enumerate(x for x in refs if x["task"] == task):
+            ax.axhline(r["value"], color="grey", lw=0.8, ls="--",
+                       label=short(r["label"], 40) if k == 0 and j == 0 else None)
+        ax.set_xticks(range(len(rungs)), [short(s, 16) for s in ticks],
+                      rotation=30 if len(rungs) > 3 else 0,
+                      ha="right" if len(rungs) > 3 else "center")
+        ax.set_xlim(-0.4, len(rungs) - 0.6)
+        if len(tasks) > 1 or task != "P_avg":
+            ax.set_title(short(task, 30), fontsize=8.5)
+        if k % ncols == 0:
+            ax.set_ylabel(f"P_avg ({data['metric']})" if data.get("averaged")
+                          else data["metric"])
+    fig.legend(loc="outside right center")
+    return to_svg(fig)
+
+
 def _gains(data: dict[str, Any]) -> str:
     return gain_bars(data["gains"], data["over"])
 
@@ -317,7 +365,7 @@ DRAW = {
     "transfer-heatmap": heatmap, "training-curve": training_curves,
     "seed-spread": seed_spread, "retention-curves": retention_curves,
     "robustness-drops": perturbation_drops, "reliability-diagram": reliability,
-    "fairness-groups": group_bars,
+    "fairness-groups": group_bars, "ladder": ladder,
 }
 """Figure functions by plot kind; ``gains-<reference>`` kinds draw ``gain_bars``."""
 

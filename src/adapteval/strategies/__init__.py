@@ -8,6 +8,6 @@ from adapteval.contracts.strategy import (
     Predictor,
     Strategy,
 )
-from adapteval.strategies import finetune, kshot, lora, probe  # noqa: F401  (registration)
+from adapteval.strategies import finetune, kshot, lora, probe, prompting  # noqa: F401
 
 __all__ = ["STRATEGIES", "CellContext", "Fitted", "Predictions", "Predictor", "Strategy"]

@@ -1,5 +1,10 @@
 """Full fine-tuning: every encoder weight and a task head train on the task.
 
+Encoders and decoder-only LMs alike: a decoder's body trains under the head on its
+last real token (the pad token is set at load). The cell's info reports trainable and
+total parameters and the peak memory of training (``train_peak_memory_mb``: the rise of
+resident memory on the CPU, torch's peak allocation on a GPU).
+
 Each cell loads a fresh copy of the pretrained weights from the model's folder, so no
 cell sees another's training and the shared (frozen) encoder is never touched. The
 seed fixes the validation carve-out, the batch order, the head's initial weights and
@@ -22,6 +27,8 @@ from adapteval.contracts.strategy import (
     Predictor,
     Strategy,
 )
+from adapteval.core.errors import IncompatibleError
+from adapteval.core.memory import PeakMemory
 from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
 from adapteval.data.task import View
 from adapteval.strategies.text_batches import carve_validation, encode_view
@@ -76,6 +83,16 @@ def collapsed(y_pred: Any, proba: Any) -> bool:
     return bool(y_pred.max() - y_pred.min() <= 1e-9 * max(1.0, abs(float(y_pred.mean()))))
 
 
+def checkpointing(encoder: Any) -> None:
+    """Recompute activations in the backward pass (transformers' gradient checkpointing)."""
+    if not getattr(encoder, "supports_gradient_checkpointing", False):
+        raise IncompatibleError(
+            f"{type(encoder).__name__} does not support gradient checkpointing",
+            fix="set gradient_checkpointing: false",
+        )
+    encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def default_head_lr(normalized: bool) -> float:
     return 1e-2 if normalized else 1e-3
 
@@ -120,10 +137,13 @@ class TrainedStrategy(Strategy):
         objective = Objective.for_task(n_classes, p.metric, fit.y)
         with seeded(ctx.seed):
             encoder = self.prepare(load_encoder(enc))
+            if p.gradient_checkpointing:
+                checkpointing(encoder)
             head_init = torch.Generator().manual_seed(ctx.seed)
             model = TaskModel(encoder, enc.pool, objective.n_out, p.dropout, head_init)
             rng = np.random.default_rng(ctx.seed)
-            loop = train(model, fit, val, objective, p, rng, pad_id, ctx.progress)
+            with PeakMemory(getattr(enc, "device", None)) as memory:
+                loop = train(model, fit, val, objective, p, rng, pad_id, ctx.progress)
             out = predict(model, test_enc, p.eval_batch_size, pad_id, ctx.progress)
         y_pred, proba = objective.decode(out)
         info = {
@@ -136,7 +156,8 @@ class TrainedStrategy(Strategy):
             "trainable_params": sum(q.numel() for q in model.parameters() if q.requires_grad),
             "total_params": sum(q.numel() for q in model.parameters()),
             "train_seconds": loop.train_seconds, "collapsed": collapsed(y_pred, proba),
-            "curve": loop.curve,
+            "curve": loop.curve, "gradient_checkpointing": p.gradient_checkpointing,
+            **{f"train_{k}": v for k, v in memory.info().items()},
         }
         preds = Predictions(
             test.y, y_pred[None], proba[None] if proba is not None else None, test.rows, info
@@ -150,4 +171,5 @@ class TrainedStrategy(Strategy):
 class FineTune(TrainedStrategy):
     name = "finetune"
     description = "full fine-tuning of the encoder with a dropout + linear head"
+    rung = 5
     Params = TrainParams

@@ -100,6 +100,7 @@ def capped(task: Task, train: View, samples_per_label: int) -> dict[str, int]:
 class KShot(Strategy):
     name = "kshot"
     description = "frozen probe on k examples per label, resampled n_experiments times"
+    rung = 2
     Params = KShotParams
     modalities = frozenset({TEXT, TEXT_PAIR})
     task_types = frozenset(TASK_TYPES)  # regression draws n_samples items

@@ -1,9 +1,10 @@
-"""LoRA: low-rank adapters on the attention projections; the encoder's own weights stay.
+"""LoRA: low-rank adapters on the attention projections; the model's own weights stay.
 
 The same training loop as ``finetune``, but a fresh copy of the encoder gets peft LoRA
 adapters (rank ``r``, scale ``alpha / r``) on its query/value projections, and only the
 adapters and the task head train. Default targets come from a small table of common
-architectures, else from Linear layers named like query/value projections.
+architectures (encoders and decoder-only LMs), else from Linear layers named like
+query/value projections.
 """
 
 from __future__ import annotations
@@ -32,9 +33,26 @@ TARGETS: dict[str, list[str]] = {
     "mt5": ["q", "v"],
     "modernbert": ["Wqkv"],
     "nomic_bert": ["Wqkv"],
+    # decoder-only language models
+    "llama": ["q_proj", "v_proj"],
+    "mistral": ["q_proj", "v_proj"],
+    "mixtral": ["q_proj", "v_proj"],
+    "qwen2": ["q_proj", "v_proj"],
+    "qwen3": ["q_proj", "v_proj"],
+    "gemma": ["q_proj", "v_proj"],
+    "gemma2": ["q_proj", "v_proj"],
+    "phi": ["q_proj", "v_proj"],
+    "phi3": ["qkv_proj"],
+    "olmo": ["q_proj", "v_proj"],
+    "gpt2": ["c_attn"],
+    "gpt_neox": ["query_key_value"],
+    "gptj": ["q_proj", "v_proj"],
+    "falcon": ["query_key_value"],
+    "bloom": ["query_key_value"],
+    "opt": ["q_proj", "v_proj"],
 }
 QUERY_VALUE = re.compile(r"^(q|v|query|value)(_proj|_lin)?$", re.IGNORECASE)
-FUSED = re.compile(r"^(w?qkv|qkv_proj|in_proj|c_attn)$", re.IGNORECASE)
+FUSED = re.compile(r"^(w?qkv|qkv_proj|in_proj|c_attn|query_key_value)$", re.IGNORECASE)
 
 
 class LoraParams(TrainParams):
@@ -48,11 +66,28 @@ class LoraParams(TrainParams):
 
 
 def linear_names(model: Any) -> set[str]:
-    """Last name component of every Linear layer."""
+    """Last name component of every Linear layer (and of GPT-2's Conv1D, a Linear with
+    transposed weights, which peft adapts too)."""
     import torch
 
-    linear = torch.nn.Linear
-    return {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, linear)}
+    kinds: tuple[type, ...] = (torch.nn.Linear,)
+    try:
+        from transformers.pytorch_utils import Conv1D
+
+        kinds += (Conv1D,)
+    except ImportError:  # pragma: no cover - transformers always has it
+        pass
+    return {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, kinds)}
+
+
+def conv1d_targets(model: Any, targets: list[str]) -> bool:
+    """Whether the targets are GPT-2 style Conv1D layers (weights stored transposed)."""
+    try:
+        from transformers.pytorch_utils import Conv1D
+    except ImportError:  # pragma: no cover
+        return False
+    return any(isinstance(m, Conv1D) and n.rsplit(".", 1)[-1] in targets
+               for n, m in model.named_modules())
 
 
 def default_targets(model: Any) -> list[str]:
@@ -75,6 +110,7 @@ def default_targets(model: Any) -> list[str]:
 class Lora(TrainedStrategy):
     name = "lora"
     description = "LoRA adapters on the attention projections + linear head (encoder frozen)"
+    rung = 4
     Params = LoraParams
 
     def prepare(self, encoder: Any) -> Any:
@@ -95,7 +131,7 @@ class Lora(TrainedStrategy):
             )
         config = LoraConfig(
             r=p.r, lora_alpha=p.alpha, lora_dropout=p.lora_dropout, target_modules=targets,
-            bias="none",
+            bias="none", fan_in_fan_out=conv1d_targets(encoder, targets),
         )
         model = inject_adapter_in_model(config, encoder)
         for name, param in model.named_parameters():  # only the adapters train

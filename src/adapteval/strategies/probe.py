@@ -229,6 +229,7 @@ def regularization_info(fits: list[HeadFit], *, draws: bool = False) -> dict[str
 class Probe(Strategy):
     name = "probe"
     description = "frozen encoder + logistic regression (classification) / ridge (regression)"
+    rung = 3
     Params = ProbeParams
     modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is [u, v, |u - v|, u * v]
     task_types = frozenset(TASK_TYPES)

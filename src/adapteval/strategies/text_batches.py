@@ -88,8 +88,9 @@ def n_batches(n_items: int, batch_size: int) -> int:
     return -(-n_items // batch_size)
 
 
-def collate(data: Encoded, idx: np.ndarray, pad_id: int) -> dict[str, Any]:
-    """Padded tensors of the items ``idx``, as wide as their longest item."""
+def collate(data: Encoded, idx: np.ndarray, pad_id: int, device: Any = None) -> dict[str, Any]:
+    """Padded tensors of the items ``idx``, as wide as their longest item (on ``device``
+    when given)."""
     import torch
 
     lengths = data.lengths[idx]
@@ -99,5 +100,6 @@ def collate(data: Encoded, idx: np.ndarray, pad_id: int) -> dict[str, Any]:
         arr = np.full((len(idx), width), pad_id if key == "input_ids" else 0, np.int64)
         for r, i in enumerate(idx):
             arr[r, : lengths[r]] = rows[i]
-        batch[key] = torch.from_numpy(arr)
+        tensor = torch.from_numpy(arr)
+        batch[key] = tensor if device is None else tensor.to(device)
     return batch

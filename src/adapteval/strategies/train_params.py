@@ -47,6 +47,10 @@ class TrainParams(Params):
         default="auto", description="early stopping on: auto (accuracy / mse), loss, or a metric"
     )
     max_seconds: float | None = Field(default=None, gt=0, description="training time budget")
+    gradient_checkpointing: bool = Field(
+        default=False, exclude=True,  # the same numbers either way: not part of the cell key
+        description="recompute activations in the backward pass: less memory, more time",
+    )
 
     @field_validator("metric")
     @classmethod

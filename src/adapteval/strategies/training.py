@@ -6,6 +6,13 @@ optional gradient accumulation, over length-grouped, dynamically padded batches.
 validation set is scored every ``eval_every`` steps (default: each epoch); training stops
 after ``patience`` evaluations without improvement or when ``max_seconds`` is spent, and
 the best state is put back before the test split is predicted.
+
+Training runs on the encoder's device. A body loaded in bfloat16 or float16 trains in
+mixed precision: its trainable weights are kept in float32 (so small updates are not
+rounded away), its forward pass runs under autocast in the body's dtype, hidden states
+are cast to float32 before pooling, and the head is float32; float16 scales the loss
+(``torch.amp.GradScaler``) so small gradients do not underflow. A float32 body trains
+exactly as without devices: no cast, no autocast.
 """
 
 from __future__ import annotations
@@ -37,14 +44,27 @@ Progress = Callable[[str, int, int], None] | None
 NEVER_TRAINED = ("pooler.",)  # computed by some encoders, unused by a head on pooled tokens
 
 
+LOW_PRECISION = (torch.bfloat16, torch.float16)
+
+
 class TaskModel(torch.nn.Module):
-    """Encoder, the model's pooling, dropout and a linear head (one output per class)."""
+    """Encoder, the model's pooling, dropout and a linear head (one output per class),
+    on the encoder's device; a low-precision encoder runs in mixed precision (see the
+    module docstring): ``compute_dtype`` is its dtype then, else None."""
 
     def __init__(
         self, encoder: torch.nn.Module, pool: Callable, n_out: int, dropout: float,
         generator: torch.Generator,
     ) -> None:
         super().__init__()
+        first = next(encoder.parameters())
+        self.device = first.device
+        low = {q.dtype for q in encoder.parameters()} & set(LOW_PRECISION)
+        self.compute_dtype: torch.dtype | None = max(low, key=str) if low else None
+        if self.compute_dtype is not None:  # float32 master weights for what trains
+            for q in encoder.parameters():
+                if q.requires_grad and q.dtype != torch.float32:
+                    q.data = q.data.float()
         self.encoder = encoder
         self.pool = pool
         self.dropout = torch.nn.Dropout(dropout)
@@ -52,10 +72,18 @@ class TaskModel(torch.nn.Module):
         with torch.no_grad():
             torch.nn.init.normal_(self.head.weight, std=0.02, generator=generator)
             self.head.bias.zero_()
+        self.head.to(self.device)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.compute_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.compute_dtype)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        hidden = self.encoder(**batch).last_hidden_state
-        return self.head(self.dropout(self.pool(hidden, batch["attention_mask"])))
+        with self.autocast():
+            hidden = self.encoder(**batch).last_hidden_state
+        pooled = self.pool(hidden.float(), batch["attention_mask"])
+        return self.head(self.dropout(pooled))
 
 
 @dataclass
@@ -83,8 +111,9 @@ class Objective:
     def loss(self, out: torch.Tensor, y: np.ndarray) -> torch.Tensor:
         """Summed loss of a batch (regression targets are standardised on the fit set)."""
         if self.n_classes is not None:
-            return torch.nn.functional.cross_entropy(out, torch.from_numpy(y), reduction="sum")
-        target = torch.from_numpy((y - self.y_mean) / self.y_std).to(out.dtype)
+            return torch.nn.functional.cross_entropy(out, torch.from_numpy(y).to(out.device),
+                                                     reduction="sum")
+        target = torch.from_numpy((y - self.y_mean) / self.y_std).to(out.device, out.dtype)
         return torch.nn.functional.mse_loss(out[:, 0], target, reduction="sum")
 
     def decode(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -143,6 +172,13 @@ def seeded(seed: int) -> Iterator[None]:
             torch.use_deterministic_algorithms(mode, warn_only=warn)
 
 
+def loss_scaler(model: TaskModel) -> torch.amp.GradScaler | None:
+    """A gradient scaler for a float16 body (bfloat16 has float32's range: none)."""
+    if model.compute_dtype != torch.float16:
+        return None
+    return torch.amp.GradScaler(model.device.type)
+
+
 def make_optimizer(model: TaskModel, params: TrainParams) -> torch.optim.AdamW:
     """AdamW (fused where torch has it) over trainable parameters; no weight decay on
     biases and norm weights; the head at its own learning rate."""
@@ -185,7 +221,7 @@ def predict(
     batches = sorted_batches(data.lengths, batch_size)
     with torch.inference_mode():
         for i, idx in enumerate(batches):
-            out[idx] = model(collate(data, idx, pad_id)).double().numpy()
+            out[idx] = model(collate(data, idx, pad_id, model.device)).double().cpu().numpy()
             if progress is not None:
                 progress("predicting", i + 1, len(batches))
     model.train(was_training)
@@ -236,6 +272,7 @@ def train(
     optimizer = make_optimizer(model, p)
     schedule = linear_schedule(optimizer, math.ceil(p.warmup_ratio * total), total)
     trainable = [q for q in model.parameters() if q.requires_grad]
+    scaler = loss_scaler(model)
     res = LoopResult(0, total, 0, None, False, False, 0.0)
     best = Checkpoint(objective)
     loss_sum, loss_n = 0.0, 0
@@ -248,14 +285,23 @@ def train(
         for g, group in enumerate(groups):
             n_group = sum(len(idx) for idx in group)
             for idx in group:
-                loss = objective.loss(model(collate(fit, idx, pad_id)), fit.y[idx])
-                (loss / n_group).backward()
+                loss = objective.loss(model(collate(fit, idx, pad_id, model.device)), fit.y[idx])
+                if scaler is None:
+                    (loss / n_group).backward()
+                else:
+                    scaler.scale(loss / n_group).backward()
                 loss_sum += float(loss.detach())
                 loss_n += len(idx)
+            if scaler is not None:
+                scaler.unscale_(optimizer)
             if p.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(trainable, p.max_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
+            if scaler is None:
+                optimizer.step()
+            else:  # skips the step when the scaled gradients overflowed
+                scaler.step(optimizer)
+                scaler.update()
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
             res.steps += 1
@@ -296,12 +342,14 @@ def train(
 
 
 def load_encoder(encoder: Any) -> torch.nn.Module:
-    """A fresh, trainable copy of an ``HFEncoder``'s weights: the pretrained ones read from
-    disk with the encoder's own safety settings, or, for a random-weights control, a copy
-    of the encoder's (never trained) random weights."""
+    """A fresh, trainable copy of an ``HFEncoder``'s weights, in its dtype on its device:
+    the pretrained ones read from disk with the encoder's own safety settings, or, for a
+    random-weights control, a copy of the encoder's (never trained) random weights."""
     from transformers import AutoModel
 
     silence_libraries()
+    if hasattr(encoder, "trainable_body"):  # a decoder: its body, without the LM head
+        return encoder.trainable_body()
     spec = encoder.spec
     if getattr(spec, "random_init", False):
         model = copy.deepcopy(encoder.model)
@@ -310,7 +358,9 @@ def load_encoder(encoder: Any) -> torch.nn.Module:
             encoder.folder,
             trust_remote_code=spec.trust_remote_code,
             use_safetensors=weight_format(encoder.folder, spec),
+            dtype=getattr(encoder, "dtype", torch.float32),
         )
+        model.to(getattr(encoder, "device", "cpu"))
     for name, param in model.named_parameters():
         param.requires_grad_(not name.startswith(NEVER_TRAINED))
     return model

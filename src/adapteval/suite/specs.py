@@ -27,12 +27,15 @@ class ModelSpec(Strict):
     source: str = Field(min_length=1, description="short name, local directory or hub id")
     name: str | None = Field(default=None, description="label in tables; defaults to source")
     kind: str = Field(default="auto", min_length=1, description="auto (from the catalog, else "
-                      "hf) or a registered model kind: hf, onnx, majority, tfidf, ...")
+                      "hf) or a registered model kind: hf, causal, onnx, majority, tfidf, ...")
     tokenizer: str | None = Field(
         default=None, description="tokenizer for an ONNX model: short name or folder"
     )
     revision: str | None = None
-    pooling: Literal["auto", "mean", "cls", "max"] = "auto"
+    pooling: Literal["auto", "mean", "cls", "max", "last"] = Field(
+        default="auto", description="auto: as the folder says (decoders: last token)")
+    instruction: str | None = Field(
+        default=None, description="decoders: text put before every input when embedding")
     normalize: bool | None = Field(default=None, description="None: as the model folder says")
     max_length: int | None = Field(default=None, gt=0, le=8192)
     batch_size: int = Field(default=32, gt=0, le=4096)
@@ -42,6 +45,19 @@ class ModelSpec(Strict):
         default=False, description="control: same architecture with random weights"
     )
     init_seed: int = 0
+    device: str = Field(default="auto",
+                        description="auto (CUDA when present, else CPU) | cpu | cuda | cuda:N | mps")
+    tasks: list[str] | None = Field(
+        default=None, description="evaluate this model on these tasks only; default: all")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto", description="auto: float32 on CPU and MPS, bfloat16 on CUDA")
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|cuda|cuda:\d+|mps", value):
+            raise ValueError(f"unknown device {value!r}; use one of auto, cpu, cuda, cuda:N, mps")
+        return value
 
     @property
     def label(self) -> str:
@@ -74,6 +90,20 @@ class TaskSpec(Strict):
     )
     max_train: int | None = Field(default=None, gt=0)
     max_test: int | None = Field(default=None, gt=0)
+    label_words: dict[str, str] | None = Field(
+        default=None, description="prompting: the words a language model answers with, per "
+        "class (e.g. {0: negative, 1: positive}); default: the class names")
+    prompt: str | None = Field(
+        default=None, description="prompting: the task's question, e.g. 'Is this review "
+        "positive or negative?'")
+
+    @field_validator("label_words", mode="before")
+    @classmethod
+    def _words_by_name(cls, value: Any) -> Any:
+        """YAML reads ``{0: negative}`` with an integer key; class names are strings."""
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
 
     @field_validator("name")
     @classmethod
@@ -109,6 +139,10 @@ class StrategySpec(Strict):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str
+    models: list[str] | None = Field(
+        default=None, description="adapt only these models with it; default: every model it "
+        "applies to")
+    tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
 
     @property
     def params(self) -> dict[str, Any]:

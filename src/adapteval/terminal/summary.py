@@ -1,12 +1,14 @@
 """The short summary a run ends with: the best model per task with its tie group, P_avg
-and sigma_P per model and strategy, the verdict when the suite has criteria, and where
-the full tables and the report are."""
+and sigma_P per model and strategy, the customizability ladder when a model climbed two
+rungs or more, the verdict when the suite has criteria, and where the full tables and
+the report are."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from adapteval.contracts.section import Cell, SectionTable, columns
+from adapteval.presentation.ladder import climbing, ladder_table
 from adapteval.presentation.records import why
 
 if TYPE_CHECKING:
@@ -92,6 +94,9 @@ def summary_tables(results: Results) -> list[SectionTable]:
     if len(results) == 0:
         return []
     out = [best_table(results), flexibility_table(results)]
+    ladder = climbing(results.ladder())
+    if not ladder.empty:
+        out.append(ladder_table(ladder, results.bootstrap.confidence))
     judged = verdict_table(results)
     return [*out, *([judged] if judged is not None else [])]
 

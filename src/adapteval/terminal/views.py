@@ -58,7 +58,7 @@ def plan_view(status: PlanStatus) -> RenderableType:
 
 
 def summary_view(results: Results, more: list[str] = ()) -> RenderableType:
-    """The summary a run ends with (best per task, P_avg / sigma_P, the verdict), then
+    """The summary a run ends with (best per task, P_avg / sigma_P, the ladder, the verdict), then
     ``more`` lines (where the full tables and the report are)."""
     shown = summary_tables(results)
     if not shown:

@@ -17,18 +17,27 @@ class BundledTask:
     file: str
     description: str
     domain: str | None = None
+    label_words: dict[str, str] | None = None
+    prompt: str | None = None
 
+
+SENTIMENT = {"0": "negative", "1": "positive"}
+SENTIMENT_PROMPT = "Is the sentiment of this review positive or negative?"
 
 BUNDLED: dict[str, BundledTask] = {
     t.name: t
     for t in (
         BundledTask("sentiment-amazon", "sentiment-amazon.csv",
-                    "binary sentiment, Amazon product reviews (500)", "domain"),
+                    "binary sentiment, Amazon product reviews (500)", "domain",
+                    SENTIMENT, SENTIMENT_PROMPT),
         BundledTask("sentiment-imdb", "sentiment-imdb.csv",
-                    "binary sentiment, IMDb movie reviews (500)", "domain"),
+                    "binary sentiment, IMDb movie reviews (500)", "domain",
+                    SENTIMENT, SENTIMENT_PROMPT),
         BundledTask("sentiment-yelp", "sentiment-yelp.csv",
-                    "binary sentiment, Yelp restaurant reviews (500)", "domain"),
-        BundledTask("sms-spam", "sms-spam.csv", "binary ham/spam SMS, imbalanced (1000)"),
+                    "binary sentiment, Yelp restaurant reviews (500)", "domain",
+                    SENTIMENT, SENTIMENT_PROMPT),
+        BundledTask("sms-spam", "sms-spam.csv", "binary ham/spam SMS, imbalanced (1000)",
+                    None, {"ham": "no", "spam": "yes"}, "Is this text message spam?"),
     )
 }
 
@@ -42,5 +51,7 @@ def resolve(spec: TaskSpec, *, where: str) -> tuple[TaskSpec, Path]:
             fix=f"bundled tasks: {', '.join(BUNDLED)} (or give path: to your own file)",
         )
     update = {"bundled": None, "path": entry.file, "format": "csv", "text": "text",
-              "label": "label", "domain": spec.domain or entry.domain}
+              "label": "label", "domain": spec.domain or entry.domain,
+              "label_words": spec.label_words or entry.label_words,
+              "prompt": spec.prompt or entry.prompt}
     return spec.model_copy(update=update), HERE
