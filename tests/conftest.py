@@ -181,3 +181,14 @@ def tiny_gpt2(tmp_path_factory, smollm2_ref) -> Path:
     """GPT-2 shape, and like GPT-2 without a pad token."""
     return build_tiny_causal(tmp_path_factory.mktemp("tiny-gpt2"), smollm2_ref.folder, "gpt2",
                              pad=False)
+
+
+def stored_cells(db: Path) -> int:
+    """Cells in a results store, read while another process may be writing it."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ import torch
 import yaml
 from safetensors.torch import load_file
 from sklearn.metrics import log_loss
-from tests.conftest import CLI
+from tests.conftest import CLI, stored_cells
 
 import adapteval
 from adapteval.api import as_suite
@@ -224,14 +223,6 @@ def test_minilm_fine_tuned_on_yelp_knows_sentiment(minilm_path, tmp_path):
     assert out.info["total_params"] > 22_000_000
 
 
-def _cells(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
 
 
 @pytest.mark.slow
@@ -256,19 +247,19 @@ def test_sigkill_mid_training_then_resume_equals_an_uninterrupted_run(tiny_bert,
     proc = subprocess.Popen([*CLI, "run", str(killed), "-q"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env)
     deadline = time.time() + 120
-    while _cells(db) < 1:  # the first cell is stored: the second one is training
+    while stored_cells(db) < 1:  # the first cell is stored: the second one is training
         assert proc.poll() is None, proc.stderr.read().decode()[-500:]
         assert time.time() < deadline, "no cell finished"
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    kept = _cells(db)
+    kept = stored_cells(db)
     assert 1 <= kept < 4
 
     done = subprocess.run([*CLI, "run", str(killed), "-q"], capture_output=True, text=True,
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert _cells(db) == 4
+    assert stored_cells(db) == 4
 
     reference = adapteval.run(tmp_path / "clean" / "suite.yaml").to_pandas()
     resumed = adapteval.results(killed).to_pandas()

@@ -294,6 +294,9 @@ class Compression(Analysis):
         if not MODEL_KINDS.get(cell.model.kind).torch_weights:
             return (f"compression needs a Hugging Face (torch) encoder; {cell.model.label!r} "
                     f"is {cell.model.kind}")
+        if cell.strategy.frozen and not cell.strategy.embeds:
+            return (f"compression of a prompted model is not measured yet ({cell.strategy.name}); "
+                    "it applies to probes and trained models")
         placement = cell.model.placement
         if placement is not None and placement.key:  # int8 dynamic quantization: CPU float32
             return (f"compression runs on CPU float32 models; {cell.model.label!r} computes on "

@@ -162,8 +162,8 @@ def demo(
     device: DeviceOption = None,
 ) -> None:
     """Run the bundled offline demo (two MiniLM encoders vs baselines on four real tasks,
-    with analyses and acceptance criteria), write its HTML report, then print a summary
-    (every table with --tables)."""
+    SmolLM2's ladder from prompting to LoRA on one, with analyses and acceptance
+    criteria), write its HTML report, then print a summary (every table with --tables)."""
     try:
         suite_file = resources.files("adapteval") / "suites" / "demo.yaml"
         with resources.as_file(suite_file) as path:

@@ -115,7 +115,10 @@ class Strategy(Plugin):
     and parameters) keys the stored cells."""
 
     kind = "strategy"
-    frozen: ClassVar[bool] = True  # uses the model as a fixed feature extractor
+    frozen: ClassVar[bool] = True  # the model's weights are not trained
+    embeds: ClassVar[bool] = True
+    """It reads the model's cached embeddings (``ctx.embed``), so a run encodes the tasks'
+    texts once before its cells; prompting strategies do not."""
     rung: ClassVar[float | None] = None
     """Its place on the customizability ladder, from least to most adaptation (zeroshot
     0, icl 1, kshot 2, probe 3, lora 4, finetune 5; a plug-in may sit between, e.g. 3.5);
@@ -124,6 +127,10 @@ class Strategy(Plugin):
     def supports(self, model_kind: ModelKind) -> bool:
         """Whether this strategy can adapt models of ``model_kind``."""
         return True
+
+    def check_task(self, task: Task) -> None:
+        """Refuse, when the plan is built, a task this strategy cannot run on (one
+        ``ConfigError`` line); by default every task of its modalities and types."""
 
     def fit(self, ctx: CellContext) -> Fitted:
         return Fitted(None, self.run(ctx))

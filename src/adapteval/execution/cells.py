@@ -207,7 +207,7 @@ class ModelSession:
             self.model = load_model(self.ref)
             self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
                           if self.ref.pretrained else None)
-        if self.embed is not None and any(c.strategy.frozen for c, _, _ in items):
+        if self.embed is not None and any(c.strategy.embeds for c, _, _ in items):
             self.embed(all_items({c.task.name: c.task for c, _, _ in items}.values()))
 
     def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:

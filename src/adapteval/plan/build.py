@@ -242,6 +242,11 @@ def build_plan(suite: Suite) -> Plan:
                 for seed in suite.seeds:
                     cells.append(Cell(cell_key(model, task, strategy, seed), model, task,
                                       strategy, seed))
+    checked = set()
+    for c in cells:
+        if (c.strategy.name, c.task.name) not in checked:
+            checked.add((c.strategy.name, c.task.name))
+            c.strategy.check_task(c.task)
     if not cells:
         raise IncompatibleError(
             "no model supports any listed strategy", where=f"{suite.source}: strategies",

@@ -43,7 +43,7 @@ def _gain(r: Any, field: str, ci: str) -> Cell:
 def ladder_table(frame: pd.DataFrame, confidence: float) -> SectionTable:
     """The ladder as the terminal shows it, narrow enough for 80 columns: a heading row
     per model (and task, when there are several), then its rungs in order, each with its
-    score [CI] and its gain over the rung above it [CI]."""
+    score [CI] and its gain over the row above it (the rung below) [CI]."""
     conf = round(confidence * 100)
     tasks = list(dict.fromkeys(frame["task"]))
     metrics = list(dict.fromkeys(frame["metric"]))
@@ -53,7 +53,7 @@ def ladder_table(frame: pd.DataFrame, confidence: float) -> SectionTable:
     t = SectionTable(
         columns("model · strategy", score, gain, right=(score, gain)),
         caption=f"Customizability ladder ({what}{'' if several else ' on ' + tasks[0]}; "
-        "gain: over the rung above it, paired by seed)", key="ladder")
+        "gain: over the row above, paired by seed)", key="ladder")
     last = None
     for r in frame.itertuples():
         group = (r.model, r.task)

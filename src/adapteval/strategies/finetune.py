@@ -101,6 +101,7 @@ class TrainedStrategy(Strategy):
     """Base of strategies that train a fresh copy of a Hugging Face encoder with a head."""
 
     frozen = False
+    embeds = False
     Params = TrainParams
     modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is tokenized as one input
     task_types = frozenset(TASK_TYPES)

@@ -207,6 +207,7 @@ class Prompting(Strategy):
     """Base of the prompting strategies: no training, the LM's label likelihoods."""
 
     frozen = True
+    embeds = False  # the LM scores prompts; no embedding is read
     modalities = frozenset({TEXT})
     task_types = frozenset({"binary", "multiclass"})
     Params = PromptParams
@@ -214,6 +215,9 @@ class Prompting(Strategy):
 
     def supports(self, model_kind: Any) -> bool:
         return bool(getattr(model_kind, "prompts", False))
+
+    def check_task(self, task: Task) -> None:
+        label_words(task)
 
     def draws(self, ctx: CellContext) -> list[list[tuple[str, int]]]:
         return [[]]
