@@ -173,12 +173,8 @@ class Causal(HuggingFace):
     name = "causal"
     description = ("decoder-only language model: a local folder, a cached hub id, a GGUF file "
                    "or a catalog short name")
-    torch_weights = True
     prompts = True
     """It scores text continuations, so the prompting strategies apply."""
-
-    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
-        return resolve_placement(spec.device, spec.dtype, where=where)
 
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         from adapteval.models.causal import converted_folder, find_gguf, gguf_fingerprint
