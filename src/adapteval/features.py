@@ -80,14 +80,16 @@ class Embedder:
         return np.stack([self.memory[h] for h in hashes])
 
     def _encode(self, unique: dict[bytes, Any]) -> None:
-        """Encode in chunks fixed by the whole request (longest texts first; other items in
-        the order asked), not by what is cached, so a resumed run builds the very same
-        batches as an uninterrupted one."""
-        items = list(unique.items())
+        """Encode the items not yet cached, longest texts first (other items in the order
+        asked), in chunks of ``ENCODE_CHUNK``. A killed run commits whole chunks of that
+        order, so its rerun encodes the remaining chunks exactly as an uninterrupted run
+        would: the same batches, the same floats. Items another request already encoded
+        (k-shot draws before a full probe, another suite on the same cache) are reused, not
+        encoded again; their floats agree with a fresh encode's to rounding (~1e-7)."""
+        items = [(h, t) for h, t in unique.items() if h not in self.memory]
         if all(isinstance(item, str) for _, item in items):
             items.sort(key=lambda ht: (-len(ht[1]), ht[1]))
-        chunks = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
-        todo = [c for c in chunks if any(h not in self.memory for h, _ in c)]
+        todo = [items[i : i + ENCODE_CHUNK] for i in range(0, len(items), ENCODE_CHUNK)]
         total, done = sum(len(c) for c in todo), 0
         label = f"encoding with {self.ref.label}"
         self.reporter.step(label, 0, total)
@@ -104,7 +106,22 @@ class Embedder:
             self.memory.update(zip(hashes, vecs, strict=True))
 
 
-def all_items(tasks) -> list[Any]:
-    """Every distinct input of the tasks, in a fixed order. Encoding this whole set at once,
-    wherever it happens, gives the same batches and so the same floats."""
-    return list(dict.fromkeys(item for task in tasks for item in task.distinct_items()))
+def needed_items(cells) -> list[Any]:
+    """Every distinct input the cells embed (each strategy's :meth:`embedded` views, items
+    then pairs), in cell order. A run encodes this set for all of a model's cells in the
+    plan, finished or not, so a resumed run asks for the very same set, and so builds the
+    same batches and the same floats, as an uninterrupted one."""
+    out: dict[bytes, Any] = {}
+    for cell in cells:
+        if not cell.strategy.embeds:
+            continue
+        for view in cell.strategy.embedded(cell.task, cell.task.split(cell.seed), cell.seed):
+            for item in view.items + (view.pairs or []):
+                out.setdefault(item_key(item), item)
+    return list(out.values())
+
+
+def model_items(plan, ref: ModelRef) -> list[Any]:
+    """What a run encodes for model ``ref`` before its cells (and ranking before it
+    scores, so both read the same floats): what the plan's cells of ``ref`` need."""
+    return needed_items([c for c in plan.cells if c.model.key == ref.key])

@@ -21,7 +21,7 @@ from adapteval._version import __version__
 from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
 from adapteval.data.task import Task
-from adapteval.features import Embedder, EmbeddingCache, all_items
+from adapteval.features import Embedder, EmbeddingCache, model_items
 from adapteval.models.kinds import MODEL_KINDS, load_model
 from adapteval.models.ref import ModelRef
 from adapteval.plan import Plan
@@ -134,7 +134,7 @@ def rank_models(
         model = load_model(model_ref)
         embed = Embedder(model, model_ref, cache, reporter) if model_ref.pretrained else None
         if embed is not None:
-            embed(all_items(model_tasks(plan, model_ref)))  # the run's own pre-encoding batches
+            embed(model_items(plan, model_ref))  # the run's own pre-encoding batches
         new = []
         for task in todo:
             x, y = _training_features(task, model, embed, seed, spec.max_items)

@@ -18,7 +18,7 @@ import numpy as np
 
 from adapteval.core.plugin import Plugin
 from adapteval.core.registry import Registry
-from adapteval.data.task import Split, Task
+from adapteval.data.task import Split, Task, View
 
 if TYPE_CHECKING:
     from adapteval.models.kinds import ModelKind
@@ -117,8 +117,8 @@ class Strategy(Plugin):
     kind = "strategy"
     frozen: ClassVar[bool] = True  # the model's weights are not trained
     embeds: ClassVar[bool] = True
-    """It reads the model's cached embeddings (``ctx.embed``), so a run encodes the tasks'
-    texts once before its cells; prompting strategies do not."""
+    """It reads the model's cached embeddings (``ctx.embed``), so a run encodes what its
+    cells need (:meth:`embedded`) once before they start; prompting strategies do not."""
     rung: ClassVar[float | None] = None
     """Its place on the customizability ladder, from least to most adaptation (zeroshot
     0, icl 1, kshot 2, probe 3, lora 4, finetune 5; a plug-in may sit between, e.g. 3.5);
@@ -131,6 +131,13 @@ class Strategy(Plugin):
     def check_task(self, task: Task) -> None:
         """Refuse, when the plan is built, a task this strategy cannot run on (one
         ``ConfigError`` line); by default every task of its modalities and types."""
+
+    def embedded(self, task: Task, split: Split, seed: int) -> list[View]:
+        """The views whose items (and pairs) a cell of this strategy embeds: the whole
+        train and test split by default, nothing when it does not embed. A strategy that
+        trains on part of the split (k-shot draws) names that part, so a run encodes only
+        it; features of other items come from the same cache when a later cell asks."""
+        return [split.train, split.test] if self.embeds else []
 
     def fit(self, ctx: CellContext) -> Fitted:
         return Fitted(None, self.run(ctx))

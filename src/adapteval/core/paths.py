@@ -6,6 +6,7 @@ joining them blindly would let ``../`` or an absolute part write anywhere on dis
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from adapteval.core.errors import ConfigError
@@ -46,3 +47,13 @@ def sqlite_file(path: str | Path, default_name: str) -> Path:
             if fh.read(16) == b"SQLite format 3\x00":
                 return p
     return p / default_name
+
+
+def cache_root() -> Path:
+    """Where adapteval keeps what it derives from model files (converted GGUF models,
+    weight fingerprints): ``ADAPTEVAL_CACHE``, else the user cache folder."""
+    root = os.environ.get("ADAPTEVAL_CACHE")
+    if root:
+        return Path(root).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "adapteval"

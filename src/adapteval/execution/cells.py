@@ -1,8 +1,8 @@
 """Running cells: one cell (adapt, evaluate, analyse), and one model's group of cells.
 
 Cells are grouped by model, so each model is loaded once; a pretrained encoder embeds
-every text of its tasks in one length-sorted pass (cached on disk chunk by chunk)
-before its cells run. Where the groups run is the executor's business (this process,
+what its cells need (the splits; for k-shot, the drawn items and the test split) in one
+length-sorted pass (cached on disk chunk by chunk) before its cells run. Where the groups run is the executor's business (this process,
 worker processes, Ray actors: see ``adapteval.execution.executors``); the driver
 (``adapteval.execution.driver``) writes each finished cell, and each of its analyses, to
 the store the moment it arrives.
@@ -25,7 +25,7 @@ from adapteval.core.env import library_versions, runtime
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
 from adapteval.data.task import Split, Task, test_in_train
-from adapteval.features import Embedder, EmbeddingCache, all_items
+from adapteval.features import Embedder, EmbeddingCache, model_items
 from adapteval.models.kinds import load_model
 from adapteval.models.ref import ModelRef
 from adapteval.plan import Cell, Job, Plan
@@ -201,14 +201,16 @@ class ModelSession:
         self.embed: Embedder | None = None
 
     def prepare(self, items: list[Item]) -> None:
-        """Load the model and embed every text of the items' tasks in one pass: the same
-        pass on every executor gives the same batches and so the same floats."""
+        """Load the model and embed, in one pass, what the plan's cells of this model
+        need (:func:`adapteval.features.needed_items`; all of them, not only the items
+        left to run): the same pass on every executor and on every resume gives the same
+        batches and so the same floats."""
         if self.model is None:
             self.model = load_model(self.ref)
             self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
                           if self.ref.pretrained else None)
         if self.embed is not None and any(c.strategy.embeds for c, _, _ in items):
-            self.embed(all_items({c.task.name: c.task for c, _, _ in items}.values()))
+            self.embed(model_items(self.plan, self.ref))
 
     def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:
         cell, jobs, stored = item

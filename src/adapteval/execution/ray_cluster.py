@@ -1,8 +1,8 @@
 """The Ray executor: one actor per model group, results written back by the driver.
 
 Each model's cells go to one actor (declared ``num_cpus``, and one GPU when the cluster
-has any), which loads the model once, embeds all its texts in the same single pass as
-the local executor (so the numbers are the same), and runs the cells one call each.
+has any), which loads the model once, embeds what the plan's cells of that model need in
+the same single pass as the local executor (so the numbers are the same), and runs the cells one call each.
 The driver waits on the calls with ``ray.wait`` and stores each cell the moment it
 comes back; a killed driver loses only the cells in flight.
 
@@ -57,7 +57,7 @@ class ModelActor:
         self.prepared = False
 
     def run(self, key: str, job_keys: list[str], stored: Any) -> list[Any]:
-        if not self.prepared:  # every text of the group at once, as the local executor does
+        if not self.prepared:  # what the plan's cells need, as the local executor does
             self.session.prepare([(self.cells[k], [], None) for k in self.keys])
             self.prepared = True
         item = (self.cells[key], [self.jobs[j] for j in job_keys], stored)

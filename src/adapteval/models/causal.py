@@ -16,7 +16,6 @@ sequence token as pad; the attention mask keeps padding out of every number.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -26,21 +25,13 @@ from typing import Any
 from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.env import silence_libraries
 from adapteval.core.errors import ModelLoadError
+from adapteval.core.paths import cache_root
 from adapteval.models.fingerprint import fingerprint_files
 from adapteval.models.hf import HFEncoder, Pooling
 from adapteval.suite.specs import ModelSpec
 
 GGUF_SUFFIX = ".gguf"
 CONVERTED_VERSION = 1  # bump when the converted folder's layout changes
-
-
-def cache_root() -> Path:
-    """Where converted models live: ``ADAPTEVAL_CACHE``, else the user cache folder."""
-    root = os.environ.get("ADAPTEVAL_CACHE")
-    if root:
-        return Path(root).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "adapteval"
 
 
 def find_gguf(path: Path, *, where: str) -> Path | None:

@@ -29,7 +29,7 @@ from pydantic import Field, model_validator
 
 from adapteval.contracts.strategy import STRATEGIES, CellContext, Fitted, Predictions, Strategy
 from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
-from adapteval.data.task import Task, View
+from adapteval.data.task import Split, Task, View
 from adapteval.strategies.probe import (
     MTEB_SEED,
     ProbeParams,
@@ -105,14 +105,25 @@ class KShot(Strategy):
     modalities = frozenset({TEXT, TEXT_PAIR})
     task_types = frozenset(TASK_TYPES)  # regression draws n_samples items
 
+    def draws(self, task: Task, train: View, seed: int) -> list[np.ndarray]:
+        """The sorted training indices of each experiment."""
+        regression = task.is_regression
+        n = self.params.n_experiments
+        if self.params.protocol == "mteb" and not regression:
+            return mteb_draws(train.y, self.params.samples_per_label, n)
+        return [draw(train, self.params, seed, e, regression) for e in range(n)]
+
+    def embedded(self, task: Task, split: Split, seed: int) -> list[View]:
+        """The union of the draws and the test split: nothing else is encoded."""
+        drawn = np.unique(np.concatenate(self.draws(task, split.train, seed)))
+        return [split.train.take(drawn), split.test]
+
     def fit(self, ctx: CellContext) -> Fitted:
         """The predictor left for analyses averages the heads of all draws."""
         train, test = ctx.split.train, ctx.split.test
         regression = ctx.task.is_regression
         n = self.params.n_experiments
-        mteb = self.params.protocol == "mteb" and not regression
-        indices = (mteb_draws(train.y, self.params.samples_per_label, n) if mteb else
-                   [draw(train, self.params, ctx.seed, e, regression) for e in range(n)])
+        indices = self.draws(ctx.task, train, ctx.seed)
         preds, probas, heads, fits, fit_s, tune_s = [], [], [], [], 0.0, 0.0
         for e, idx in enumerate(indices):
             sub = train.take(idx)
