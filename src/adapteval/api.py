@@ -84,11 +84,10 @@ def run(
 def apply_shortlist(plan: Plan, ranking: Ranking, k: int) -> Plan:
     """Keep every frozen-probe cell and every baseline; adapt only the top-k candidates
     (by the primary estimator's mean rank) with the other strategies, except where a
-    strategy names its models (the suite asked for exactly those). A model limited to some
-    tasks (its ``tasks:``) is no candidate: its mean rank is over other tasks than the
-    rest's, so it keeps every strategy the suite gives it."""
-    candidates = [m.label for m in plan.models if m.pretrained and m.spec.tasks is None]
-    keep = [m for m in ranking.aggregate()["model"] if m in candidates][:k]
+    strategy names its models (the suite asked for exactly those). Candidates are ranked
+    among themselves (:meth:`Plan.shortlist_candidates`)."""
+    candidates = plan.shortlist_candidates()
+    keep = ranking.aggregate(models=candidates)["model"].head(k).tolist()
     dropped = [m for m in candidates if m not in keep]
     named = {s.name: set(spec.models) for s, spec in zip(plan.strategies, plan.suite.strategies,
                                                           strict=True)

@@ -72,9 +72,12 @@ class Ranking:
             ascending=False, method="min")
         return frame
 
-    def aggregate(self, estimator: str | None = None) -> pd.DataFrame:
-        """Mean rank over tasks per model, on one estimator (the primary by default)."""
-        r = self.ranks()
+    def aggregate(self, estimator: str | None = None,
+                  models: list[str] | None = None) -> pd.DataFrame:
+        """Mean rank over tasks per model, on one estimator (the primary by default);
+        with ``models``, ranked among those alone."""
+        r = self.ranks() if models is None else Ranking(
+            self.scores[self.scores["model"].isin(models)], self.primary).ranks()
         r = r[r["estimator"] == (estimator or self.primary)]
         agg = r.groupby("model", sort=False).agg(mean_rank=("rank", "mean"), tasks=("task", "nunique"))
         agg = agg.sort_values("mean_rank", kind="stable").reset_index()

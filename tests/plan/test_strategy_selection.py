@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapteval.core.errors import IncompatibleError
+from adapteval.core.errors import ConfigError, IncompatibleError
 from adapteval.plan import build_plan
 from adapteval.suite.schema import Suite
 
@@ -41,3 +41,22 @@ def test_a_model_may_name_its_tasks(tmp_path):
     by_model = {(c.model.label, c.task.name) for c in plan.cells}
     assert ("tfidf", "sentiment-yelp") not in by_model and ("tfidf", "sms-spam") in by_model
     assert ("majority", "sentiment-yelp") in by_model
+
+
+def test_an_analysis_may_name_its_seeds(tmp_path):
+    s = suite(tmp_path, ["probe"]).model_dump()
+    s["analyses"] = [{"name": "robustness", "seeds": [1], "max_items": 20}, "calibration"]
+    plan = build_plan(Suite.model_validate(s))
+    jobs = [j for js in plan.jobs().values() for j in js]
+    robust = {j.cell.seed for j in jobs if j.analysis.name == "robustness"}
+    calib = {j.cell.seed for j in jobs if j.analysis.name == "calibration"}
+    assert robust == {1} and calib == {0, 1}
+    assert sum(j.analysis.name == "robustness" for j in jobs) == 4  # 2 models x 2 tasks
+
+
+def test_an_analysis_naming_a_seed_the_suite_does_not_run_is_refused(tmp_path):
+    s = suite(tmp_path, ["probe"]).model_dump()
+    s["analyses"] = [{"name": "robustness", "seeds": [7]}]
+    with pytest.raises(ConfigError, match="unknown seed 7") as e:
+        build_plan(Suite.model_validate(s))
+    assert "use one of: 0, 1" in str(e.value)

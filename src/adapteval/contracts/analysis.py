@@ -58,7 +58,7 @@ class AnalysisContext:
 
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 """``task_types`` of analyses that need class predictions."""
-SELECTORS = ("strategies", "tasks", "models")
+SELECTORS = ("strategies", "tasks", "models", "seeds")
 """Keys of an analysis entry that choose its cells; the rest are its parameters."""
 
 
@@ -74,18 +74,21 @@ class Analysis(Plugin):
     def __init__(
         self, params: Params | None = None, *, strategies: list[str] | None = None,
         tasks: list[str] | None = None, models: list[str] | None = None,
+        seeds: list[int] | None = None,
     ) -> None:
         super().__init__(params)
         self.strategies = strategies
         self.tasks = tasks
         self.models = models
+        self.seeds = seeds
 
     @classmethod
     def from_spec(cls, spec: AnalysisSpec, *, where: str) -> Analysis:
         """The analysis of a suite entry; a bad parameter is a one-line ConfigError."""
         params = parse_params(cls.Params, spec.params, owner=f"{cls.kind} {cls.name!r}",
                               where=where, extra_keys=SELECTORS)
-        return cls(params, strategies=spec.strategies, tasks=spec.tasks, models=spec.models)
+        return cls(params, strategies=spec.strategies, tasks=spec.tasks, models=spec.models,
+                   seeds=spec.seeds)
 
     def check(self, plan: Plan, *, where: str) -> None:
         """Validate against the whole plan before any work (files exist, columns, ...)."""
@@ -100,6 +103,8 @@ class Analysis(Plugin):
         if self.tasks is not None and cell.task.name not in self.tasks:
             return False
         if self.models is not None and cell.model.label not in self.models:
+            return False
+        if self.seeds is not None and cell.seed not in self.seeds:
             return False
         return self.applies(cell) is None
 

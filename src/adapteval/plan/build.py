@@ -158,12 +158,14 @@ def _analyses(suite: Suite, strategy_names: list[str]) -> list[Analysis]:
             ("strategies", "strategy", a.strategies, strategy_names),
             ("tasks", "task", a.tasks, [t.name for t in suite.tasks]),
             ("models", "model", a.models, [m.label for m in suite.models] + list(suite.baselines)),
+            ("seeds", "seed", a.seeds, suite.seeds),
         ):
             for value in listed or []:
                 if value not in known:
                     raise ConfigError(
                         f"analysis {a.name!r} names unknown {what} {value!r}",
-                        where=f"{where}.{field_}", fix=f"use one of: {', '.join(known)}",
+                        where=f"{where}.{field_}",
+                        fix=f"use one of: {', '.join(str(k) for k in known)}",
                     )
     configs = [json.dumps(a.config(), sort_keys=True) for a in analyses]
     for i, c in enumerate(configs):

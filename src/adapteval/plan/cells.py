@@ -55,6 +55,12 @@ class Plan:
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)
 
+    def shortlist_candidates(self) -> list[str]:
+        """The models ``shortlist`` chooses among: pretrained, on every task. A model
+        limited to some tasks (its ``tasks:``) is none: a mean rank over other tasks than
+        the rest's does not compare, so it keeps every strategy the suite gives it."""
+        return [m.label for m in self.models if m.pretrained and m.spec.tasks is None]
+
     def jobs(self) -> dict[str, list[Job]]:
         """cell key -> the analyses to run on it. Model-scope analyses go to the first
         cell of their model they apply to (in plan order), once per model; their key

@@ -49,8 +49,9 @@ def _analyses_table(status: PlanStatus) -> SectionTable | None:
                      caption="Analyses (each on the cells it selects)")
     for i, a in enumerate(plan.analyses):
         jobs = [j for js in status.jobs.values() for j in js if j.analysis is a]
-        scope = "; ".join(f"{what}: {', '.join(names)}" for what, names in (
-            ("strategies", a.strategies), ("tasks", a.tasks), ("models", a.models)) if names)
+        scope = "; ".join(f"{what}: {', '.join(str(n) for n in names)}" for what, names in (
+            ("strategies", a.strategies), ("tasks", a.tasks), ("models", a.models),
+            ("seeds", a.seeds)) if names)
         if a.scope == "model":
             scope = "once per model" + (f" ({scope})" if scope else "")
         scope = scope or "every cell"
@@ -65,28 +66,38 @@ def _shortlist_table(status: PlanStatus) -> SectionTable | None:
     ranking, k = status.ranking, status.plan.suite.shortlist
     if ranking is None or not k:
         return None
-    agg = ranking.aggregate()
+    candidates = status.plan.shortlist_candidates()
+    agg = ranking.aggregate(models=candidates)
     scores = ranking.scores[ranking.scores["estimator"] == ranking.primary]
     mean = scores.groupby("model")["score"].mean()
-    candidates = {m.label for m in status.plan.models if m.pretrained}
     t = SectionTable(
         columns("model", "position", f"mean rank ({ranking.primary})",
                 f"mean {ranking.primary} score", "tasks", "adapted with",
                 left=("model", "adapted with")),
         caption=f"Shortlist: the top {k} of {len(candidates)} candidates by {ranking.primary} "
         "(transferability, no training) get every strategy; the others the frozen probe only")
-    keep = [m for m in agg["model"] if m in candidates][:k]
-    strategies = [s.name for s in status.plan.strategies]
+    keep = agg["model"].head(k).tolist()
     for r in agg.itertuples():
-        if r.model not in candidates:
-            continue
         chosen = r.model in keep
+        used = [s.name for s in status.plan.strategies
+                if any(c.model.label == r.model and c.strategy is s for c in status.plan.cells)]
         t.add(Cell(r.model, strong=chosen), Cell(int(r.position), "count"),
               Cell(float(r.mean_rank), "number", ".2f"), Cell.of(mean.get(r.model), ".3f"),
               Cell(int(r.tasks), "count"),
-              Cell(", ".join(strategies) if chosen else "probe only",
+              Cell("probe only" if used == ["probe"] else ", ".join(used),
                    status="good" if chosen else None))
     return t
+
+
+def _not_candidates(status: PlanStatus) -> list[str]:
+    """Pretrained models the shortlist does not choose among, and why."""
+    plan = status.plan
+    if status.ranking is None or not plan.suite.shortlist:
+        return []
+    candidates = plan.shortlist_candidates()
+    return [f"{m.label} is not a shortlist candidate: it runs on its own tasks "
+            f"({', '.join(m.spec.tasks or [])}) and keeps every strategy the suite gives it"
+            for m in plan.models if m.pretrained and m.label not in candidates]
 
 
 def plan_section(status: PlanStatus) -> Section:
@@ -97,6 +108,7 @@ def plan_section(status: PlanStatus) -> Section:
     seeds = ", ".join(str(s) for s in plan.suite.seeds)
     notes = [f"tasks: {', '.join(t.name for t in plan.tasks)}; seeds: {seeds}"]
     notes += [f"left out: {s}" for s in plan.skipped]
+    notes += _not_candidates(status)
     notes += [f"warning: {w}" for w in plan.warnings]
     if status.analyses_only:
         n = sum(len(j) for _, j in status.analyses_only)

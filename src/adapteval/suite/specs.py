@@ -161,6 +161,11 @@ class AnalysisSpec(Strict):
     )
     tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
     models: list[str] | None = Field(default=None, description="only these models; default: all")
+    seeds: list[int] | None = Field(
+        default=None, min_length=1,
+        description="only cells of these seeds (an expensive analysis on fewer seeds); "
+        "default: all",
+    )
 
     @property
     def params(self) -> dict[str, Any]:
