@@ -9,7 +9,6 @@ learn which estimator to trust on their kind of data.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,7 @@ from adapteval.store import ResultStore
 from adapteval.strategies import CellContext
 from adapteval.strategies.frozen import frozen_features
 from adapteval.suite.specs import RankSpec
-from adapteval.transferability import ESTIMATORS, estimate
+from adapteval.transferability import ESTIMATORS, estimate_with_seconds
 
 SVD_COMPONENTS = 256
 
@@ -141,16 +140,14 @@ def rank_models(
         new = []
         for task in todo:
             x, y = _training_features(task, model, embed, seed, spec.max_items)
-            for name in estimators_for(spec, task.is_regression):
-                key = wanted[(task.name, name)]
-                if key in stored:
-                    continue
-                t1 = time.perf_counter()
-                value = estimate(x, y, [name], regression=task.is_regression)[name]
-                seconds = time.perf_counter() - t1
-                records.append({"model": model_ref.label, "task": task.name,
-                                "estimator": name, "score": value, "seconds": seconds})
-                new.append((key, model_ref.label, task.name, name, float(value), seconds))
+            names = [n for n in estimators_for(spec, task.is_regression)
+                     if wanted[(task.name, n)] not in stored]
+            values, seconds = estimate_with_seconds(x, y, names, regression=task.is_regression)
+            for name in names:
+                records.append({"model": model_ref.label, "task": task.name, "estimator": name,
+                                "score": values[name], "seconds": seconds[name]})
+                new.append((wanted[(task.name, name)], model_ref.label, task.name, name,
+                            float(values[name]), seconds[name]))
         if store is not None and new:
             store.put_rank_scores(new)
     return Ranking(pd.DataFrame(records), spec.primary)

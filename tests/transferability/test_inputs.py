@@ -85,7 +85,12 @@ def test_classification_only_estimator_refuses_regression() -> None:
 
 
 def test_bad_options_are_config_errors() -> None:
-    from adapteval.transferability import hscore, knn_loo_accuracy, linear_cv_score
+    from adapteval.transferability import (
+        hscore,
+        knn_loo_accuracy,
+        linear_cv_score,
+        logistic_cv_score,
+    )
 
     f, y = good_data()
     with pytest.raises(ConfigError, match="metric"):
@@ -93,7 +98,9 @@ def test_bad_options_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="k must be between 1 and 39"):
         knn_loo_accuracy(f, y, k=40)
     with pytest.raises(ConfigError, match="folds"):
-        linear_cv_score(f, y, folds=1)
+        logistic_cv_score(f, y, folds=1)
+    with pytest.raises(ConfigError, match="alphas"):
+        linear_cv_score(f, y, alphas=[1.0, -1.0])
     with pytest.raises(ConfigError, match="shrinkage"):
         hscore(f, y, shrinkage=2.0)
 

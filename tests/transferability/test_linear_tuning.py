@@ -1,4 +1,5 @@
-"""The linear-probe estimator tunes C inside each outer fold, as the frozen probe does."""
+"""The nested logistic estimator (linear_cv up to revision 2) tunes C inside each outer
+fold, as the frozen probe does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from adapteval.transferability import linear_cv_score
+from adapteval.transferability import logistic_cv_score
 from adapteval.transferability.linear import (
     INNER_FOLDS,
     MAX_ITER,
@@ -46,9 +47,9 @@ def reference(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -> float:
     return correct / len(y)
 
 
-def test_linear_cv_chooses_c_inside_each_outer_fold() -> None:
+def test_logistic_cv_chooses_c_inside_each_outer_fold() -> None:
     x, y = weak_signal()
-    assert linear_cv_score(x, y, folds=5, seed=3) == pytest.approx(reference(x, y, 5, 3))
+    assert logistic_cv_score(x, y, folds=5, seed=3) == pytest.approx(reference(x, y, 5, 3))
 
 
 def test_tuning_beats_the_fixed_c_when_fixed_overfits() -> None:
@@ -60,4 +61,4 @@ def test_tuning_beats_the_fixed_c_when_fixed_overfits() -> None:
             StandardScaler().fit(xs[fold != f]).transform(xs[fold != f]), ys[fold != f])
         .predict(StandardScaler().fit(xs[fold != f]).transform(xs[fold == f])) == ys[fold == f]
         for f in range(5)]))
-    assert linear_cv_score(x, y, folds=5, seed=0) > fixed
+    assert logistic_cv_score(x, y, folds=5, seed=0) > fixed

@@ -9,7 +9,7 @@ import pytest
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from adapteval.transferability import ESTIMATORS, estimate, hscore
+from adapteval.transferability import ESTIMATORS, estimate, estimate_with_seconds, hscore
 
 NAMES = sorted(ESTIMATORS)
 REGRESSION_NAMES = sorted(n for n, e in ESTIMATORS.items() if e.supports_regression)
@@ -115,3 +115,24 @@ def test_string_and_integer_labels_give_the_same_scores() -> None:
     by_code = estimate(f, as_ints)
     for name in NAMES:
         assert by_code[name] == pytest.approx(by_name[name], rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["hscore", "hscore_shrinkage", "gbc", "transrate"])
+def test_scores_follow_features_changed_in_place(name: str) -> None:
+    """The estimators share one decomposition of the same features; a changed array
+    (or another array) is decomposed afresh, never answered from the last one."""
+    f, y = informative(n=200, d=30, seed=11)
+    fresh = f.copy()
+    fresh[:, 0] *= 3.0
+    expected = estimate(fresh, y, [name])[name]
+    estimate(f, y, [name])
+    f[:, 0] *= 3.0  # the caller edits its array between two calls
+    assert estimate(f, y, [name])[name] == expected
+    assert estimate(f.copy(), y, [name])[name] == expected
+
+
+def test_estimators_run_together_score_as_each_alone() -> None:
+    f, y = informative(n=300, d=40, seed=12)
+    together, seconds = estimate_with_seconds(f, y, NAMES)
+    assert together == {name: estimate(f.copy(), y, [name])[name] for name in NAMES}
+    assert list(seconds) == NAMES and all(s >= 0 for s in seconds.values())

@@ -16,8 +16,9 @@ classes, more negative the more classes overlap.
 
 Features are first projected on their leading principal components
 (``pca_components``, default 64; ``None`` keeps the raw features), computed with a
-deterministic SVD. Variances are floored at ``1e-10`` times the mean feature
-variance so singleton or constant classes stay finite.
+deterministic SVD that the other estimators of the same features share
+(:mod:`adapteval.transferability.spectra`). Variances are floored at ``1e-10`` times
+the mean feature variance so singleton or constant classes stay finite.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from adapteval.transferability.inputs import check_int, classification_inputs, one_hot
+from adapteval.transferability.spectra import centred_svd
 from adapteval.transferability.threads import blas_threads, svd_work
 
 _VAR_FLOOR = 1e-10
@@ -34,12 +36,11 @@ _VAR_FLOOR = 1e-10
 
 def principal_components(x: np.ndarray, k: int) -> np.ndarray:
     """Scores of the centred ``x`` on its ``k`` leading principal directions."""
-    centred = x - x.mean(axis=0)
     if k >= x.shape[1]:
-        return centred
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    k = min(k, len(s))
-    return u[:, :k] * s[:k]
+        return x - x.mean(axis=0)
+    svd = centred_svd(x)
+    k = min(k, len(svd.s))
+    return svd.u[:, :k] * svd.s[:k]
 
 
 def class_gaussians(

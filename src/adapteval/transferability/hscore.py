@@ -18,7 +18,9 @@ so the pseudo-inverse form collapses to ``H = ||U_r' E||_F^2`` over the ``r``
 numerically non-zero singular values: no matrix is inverted, and the score is
 exactly invariant to any invertible linear map of the features. It lies in
 ``[0, C - 1]``. The shrunk score weights the same terms by
-``(1 - s) lambda_i / ((1 - s) lambda_i + s mu)`` with ``lambda_i = s_i^2 / n``.
+``(1 - s) lambda_i / ((1 - s) lambda_i + s mu)`` with ``lambda_i = s_i^2 / n``. The SVD
+is shared with the other estimators of the same features
+(:mod:`adapteval.transferability.spectra`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from adapteval.core.errors import ConfigError
 from adapteval.transferability.inputs import classification_inputs, one_hot
+from adapteval.transferability.spectra import centred_svd
 from adapteval.transferability.threads import blas_threads, svd_work
 
 
@@ -67,9 +70,9 @@ def hscore(features: Any, labels: Any, *, shrinkage: bool | float = False) -> fl
         raise ConfigError("shrinkage must be True, False or a number in [0, 1]", value=shrinkage)
     x, codes, n_classes = classification_inputs(features, labels)
     n, d = x.shape
-    centred = x - x.mean(axis=0)
+    svd = centred_svd(x)
+    centred, u, s = svd.centred, svd.u, svd.s
     with blas_threads(svd_work(n, d)):
-        u, s, _ = np.linalg.svd(centred, full_matrices=False)
         ue = u.T @ one_hot(codes, n_classes)  # U' E before the 1/sqrt(n_c) scaling
     counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
     ue /= np.sqrt(counts)

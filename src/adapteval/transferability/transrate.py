@@ -15,7 +15,9 @@ with ``Z_c`` the rows of class ``c`` (centred globally, not per class). The scor
 an estimate of ``I(Z; Y)`` in nats: higher is better. It depends on the scale of
 the features relative to ``eps``. ``log det`` is computed as
 ``sum log1p(lambda_i / (n eps^2))`` over the eigenvalues of the Gram matrix, which
-is stable even when ``Z'Z`` is singular.
+is stable even when ``Z'Z`` is singular; for all of ``Z`` they are the squared singular
+values of the SVD the other estimators of the same features share
+(:mod:`adapteval.transferability.spectra`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from adapteval.core.errors import ConfigError
 from adapteval.transferability.inputs import classification_inputs
+from adapteval.transferability.spectra import centred_svd
 from adapteval.transferability.threads import blas_threads, svd_work
 
 
@@ -51,10 +54,11 @@ def transrate(features: Any, labels: Any, *, eps: float = 1e-2) -> float:
     if not (isinstance(eps, (int, float)) and eps > 0):
         raise ConfigError("eps must be a positive number", value=eps)
     x, codes, n_classes = classification_inputs(features, labels)
-    z = x - x.mean(axis=0)
+    svd = centred_svd(x)
+    z = svd.centred
     n = len(z)
+    total = 0.5 * float(np.sum(np.log1p(svd.s**2 / (n * eps**2))))
     with blas_threads(svd_work(*z.shape)):
-        total = coding_rate(z, eps)
         for c in range(n_classes):
             members = z[codes == c]
             total -= len(members) / n * coding_rate(members, eps)
