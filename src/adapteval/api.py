@@ -257,6 +257,13 @@ def write_report(source: str | Path | Results, output: str | Path | None = None,
     ``output`` (default ``report.<ext>`` in the working folder); returns the path."""
     if isinstance(source, Results):
         return render_report(source, output, fmt, title=title)
+    return loaded_report(source, output, fmt, title=title)[1]
+
+
+def loaded_report(source: str | Path, output: str | Path | None = None, fmt: Format = "html",
+                  *, title: str | None = None) -> tuple[Results, Path]:
+    """The results of ``source`` (a suite YAML or a store folder), read once, and the path
+    of the report rendered from them."""
     res, suite_file = load(source)
-    return render_report(res, output, fmt, title=title, suite_file=suite_file,
-                         source=str(Path(source).resolve()))
+    return res, render_report(res, output, fmt, title=title, suite_file=suite_file,
+                              source=str(Path(source).resolve()))

@@ -136,12 +136,11 @@ def report(
     ] = None,
 ) -> None:
     """Write a report: offline HTML with plots, a Markdown summary or a JSON export."""
-    from adapteval.api import load, store_folder, write_report
+    from adapteval.api import loaded_report, store_folder
     from adapteval.report import track
 
     try:
-        results, _ = load(source)
-        path = write_report(source, output, fmt.value)
+        results, path = loaded_report(source, output, fmt.value)
         err.print(f"wrote {path}", highlight=False)
         if mlflow or mlflow_uri:
             done = track(results, store_folder(source), mlflow=mlflow_uri or True, report=path)
