@@ -44,6 +44,29 @@ def test_every_bootstrap_replicate_equals_the_reference_on_that_resample(name):
     np.testing.assert_allclose(s.replicates[:40], expected, rtol=1e-9, atol=1e-12)
 
 
+EDGE_CASES = {  # y_true, y_pred over K classes: the degenerate corners of each formula
+    "a class never predicted": ([0, 1, 2, 3, 0, 1, 2, 3], [0, 1, 1, 3, 0, 1, 1, 3]),
+    "a class in neither": ([0, 1, 0, 1, 0, 2], [0, 1, 1, 1, 0, 0]),
+    "perfect": ([0, 1, 2, 3, 3], [0, 1, 2, 3, 3]),
+    "all wrong": ([0, 0, 1, 1], [1, 1, 0, 0]),
+    "one class predicted": ([0, 1, 2, 0, 1], [1, 1, 1, 1, 1]),
+    "one class true": ([2, 2, 2, 2], [2, 0, 2, 1]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+@pytest.mark.parametrize("name", ["accuracy", "macro_f1", "mcc", "log_loss"])
+def test_point_values_equal_scikit_learn_on_degenerate_predictions(name, case):
+    """The point value is the replicate formula on the items as they are; it must give
+    scikit-learn's number where the formula has a corner (an absent class, a zero
+    denominator), not only on well-behaved predictions."""
+    y, p = (np.array(v) for v in EDGE_CASES[case])
+    proba = np.full((len(y), K), 0.1)
+    proba[np.arange(len(y)), p] = 0.7
+    value = METRICS.get(name).compute(y, p, proba, K)
+    assert value == pytest.approx(REFERENCE[name](y, p, proba), rel=1e-12, abs=1e-12)
+
+
 def test_macro_f1_replicates_average_only_classes_present_like_sklearn():
     y = np.array([0, 0, 1, 1, 2, 2, 0, 1])
     p = np.array([0, 1, 1, 1, 0, 2, 0, 1])

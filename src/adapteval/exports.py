@@ -83,8 +83,12 @@ def cell_frame(row: CellRow, labels: tuple[str, str, str, int], task: Task | Non
     p = Predictions.from_bytes(row.predictions, row.info)
     model, task_name, strategy, seed = labels
     rows = np.asarray(p.rows, dtype=np.int64)
-    out = pd.DataFrame({"task": task_name, "model": model, "strategy": strategy,
-                        "seed": int(seed), "row": rows})
+    n = len(rows)
+    # columns gathered first, the frame built once (inserting them one by one into a
+    # frame costs more than the rest of this function)
+    out: dict[str, Any] = {"task": [task_name] * n, "model": [model] * n,
+                           "strategy": [strategy] * n, "seed": np.full(n, int(seed)),
+                           "row": rows}
     if task is not None:
         ids = getattr(task, "ids", None)
         out["id"] = [str(v) for v in (np.asarray(ids)[rows] if ids is not None else rows)]
@@ -96,9 +100,9 @@ def cell_frame(row: CellRow, labels: tuple[str, str, str, int], task: Task | Non
         pred = np.asarray(p.y_pred, dtype=float).reshape(experiments, -1).mean(0)
         out["gold"] = np.asarray(p.y_true, dtype=float)
         out["pred"] = pred
-        out["error"] = pred - out["gold"].to_numpy()
-        out["experiments"] = experiments
-        return out
+        out["error"] = pred - out["gold"]
+        out["experiments"] = np.full(n, experiments)
+        return pd.DataFrame(out)
     classes = np.asarray(row.classes, dtype=object)
     gold = np.asarray(p.y_true).astype(int)
     votes = np.asarray(p.y_pred).reshape(experiments, -1).astype(int)
@@ -118,8 +122,8 @@ def cell_frame(row: CellRow, labels: tuple[str, str, str, int], task: Task | Non
         out["confidence"] = proba[np.arange(len(codes)), codes]
         for j, label in enumerate(classes):
             out[f"p_{label}"] = proba[:, j]
-    out["experiments"] = experiments
-    return out
+    out["experiments"] = np.full(n, experiments)
+    return pd.DataFrame(out)
 
 
 def predictions(results: Results, *, model: str | None = None, task: str | None = None,

@@ -1,22 +1,27 @@
-"""Metrics: scikit-learn/scipy point values plus vectorised bootstrap replicates.
+"""Metrics: point values and vectorised bootstrap replicates, by one formula each.
 
-Each ``Metric`` has a reference ``compute`` (the scikit-learn or scipy function) and a
-``replicates`` function that evaluates the same formula on B bootstrap resamples of
-the test items at once. Resamples depend only on the bootstrap seed and the number of
-test items, so two cells scored on the same test set are resampled identically and
-their differences are paired.
+Each ``Metric`` has a ``replicates`` function that evaluates its formula on B bootstrap
+resamples of the test items at once, and a ``compute`` that gives the point value: the
+same formula on the items as they are (one "resample" that takes each item once).
+tests/test_metrics.py checks both against scikit-learn and scipy, the reference
+implementations, resample by resample and on the edge cases (a class never predicted,
+two classes, perfect or constant predictions). Reading scores back from a store thus
+needs neither library, nor their input validation, which cost more than the formulas.
+Resamples depend only on the bootstrap seed and the number of test items, so two cells
+scored on the same test set are resampled identically and their differences are
+paired.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy import stats
-from sklearn import metrics as skm
 
 from adapteval.core.plugin import MODALITIES, Number, Params
 from adapteval.core.registry import Registry
@@ -58,11 +63,43 @@ class Metric:
 METRICS: Registry[Metric] = Registry("metrics", "metric")
 
 
+_Layout = tuple[int, tuple[int, ...], tuple[int, ...], str]
+_shared: ContextVar[list[tuple[tuple[Array, Array, Array], tuple, Array]] | None] = ContextVar(
+    "adapteval_shared_confusions", default=None)
+
+
+def _layout(a: Array) -> _Layout:
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+
+
+@contextmanager
+def shared_confusions() -> Iterator[None]:
+    """A block in which accuracy, macro-F1 and MCC of the same predictions and resamples
+    count their confusion matrices once (the costly part of their replicates). An entry
+    holds the arrays it was computed from, so their memory cannot pass to other arrays
+    while the block lasts; open the block around scoring one cell, not around code that
+    changes predictions in place."""
+    token = _shared.set([])
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def _confusions(y: Array, pred: Array, idx: Array, k: int) -> Array:
     """Confusion matrices (B, k, k) of every resample; rows true, columns predicted."""
+    entries = _shared.get()
+    key = (_layout(y), _layout(pred), _layout(idx), k)
+    for _, seen, done in entries or ():
+        if seen == key:
+            return done
     b = idx.shape[0]
     flat = (y[idx] * k + pred[idx]) + (np.arange(b)[:, None] * (k * k))
-    return np.bincount(flat.ravel(), minlength=b * k * k).reshape(b, k, k)
+    out = np.bincount(flat.ravel(), minlength=b * k * k).reshape(b, k, k)
+    if entries is not None:
+        out.setflags(write=False)
+        entries.append(((y, pred, idx), key, out))
+    return out
 
 
 def _acc_rep(y, pred, proba, idx, k):
@@ -102,10 +139,6 @@ def _log_loss_rep(y, pred, proba, idx, k):
     return _item_log_loss(y, proba)[idx].mean(1)
 
 
-def _log_loss(y, pred, proba, k):
-    return skm.log_loss(y, proba, labels=np.arange(k))
-
-
 def _mse_rep(y, pred, proba, idx):
     return ((y - pred) ** 2)[idx].mean(1)
 
@@ -122,6 +155,8 @@ def _r2_rep(y, pred, proba, idx):
 
 
 def _spearman_rep(y, pred, proba, idx):
+    from scipy import stats
+
     a = stats.rankdata(y[idx], axis=1)
     b = stats.rankdata(pred[idx], axis=1)
     a -= a.mean(1, keepdims=True)
@@ -130,53 +165,40 @@ def _spearman_rep(y, pred, proba, idx):
     return np.divide((a * b).sum(1), denom, out=np.full(len(a), np.nan), where=denom > 0)
 
 
-def _accuracy(y, p, pr, k):
-    return skm.accuracy_score(y, p)
+@dataclass(frozen=True)
+class _point:  # noqa: N801 (used like a function: ``_point(_acc_rep)``)
+    """The point value of a replicate formula: the one resample that keeps every item.
+    A module-level class, so a metric made with it pickles for worker processes."""
 
+    replicates: Callable[..., Array]
 
-def _macro_f1(y, p, pr, k):
-    return skm.f1_score(y, p, average="macro")
-
-
-def _mcc(y, p, pr, k):
-    return skm.matthews_corrcoef(y, p)
+    def __call__(self, y: Array, pred: Array, proba: Array | None, *k: int) -> float:
+        return float(self.replicates(y, pred, proba, np.arange(len(y))[None, :], *k)[0])
 
 
 def _spearman(y, p, pr):
     if np.ptp(y) == 0 or np.ptp(p) == 0:
         return math.nan  # undefined on constant input (and scipy would warn)
-    return float(stats.spearmanr(y, p).statistic)
-
-
-def _r2(y, p, pr):
-    return skm.r2_score(y, p)
-
-
-def _mse(y, p, pr):
-    return skm.mean_squared_error(y, p)
-
-
-def _mae(y, p, pr):
-    return skm.mean_absolute_error(y, p)
+    return _point(_spearman_rep)(y, p, pr)
 
 
 for _m in (
     Metric("accuracy", "classification", True, False, "fraction of items predicted correctly",
-           _accuracy, _acc_rep, bounds=(0.0, 1.0)),
+           _point(_acc_rep), _acc_rep, bounds=(0.0, 1.0)),
     Metric("macro_f1", "classification", True, False, "F1 averaged over classes (unweighted)",
-           _macro_f1, _f1_rep, bounds=(0.0, 1.0)),
+           _point(_f1_rep), _f1_rep, bounds=(0.0, 1.0)),
     Metric("mcc", "classification", True, False, "Matthews correlation coefficient",
-           _mcc, _mcc_rep, bounds=(-1.0, 1.0)),
+           _point(_mcc_rep), _mcc_rep, bounds=(-1.0, 1.0)),
     Metric("log_loss", "classification", False, True, "cross-entropy of predicted probabilities",
-           _log_loss, _log_loss_rep, bounds=(0.0, math.inf)),
+           _point(_log_loss_rep), _log_loss_rep, bounds=(0.0, math.inf)),
     Metric("spearman", "regression", True, False, "Spearman rank correlation",
            _spearman, _spearman_rep, bounds=(-1.0, 1.0)),
     Metric("r2", "regression", True, False, "coefficient of determination",
-           _r2, _r2_rep, bounds=(-math.inf, 1.0)),
+           _point(_r2_rep), _r2_rep, bounds=(-math.inf, 1.0)),
     Metric("mse", "regression", False, False, "mean squared error",
-           _mse, _mse_rep, bounds=(0.0, math.inf)),
+           _point(_mse_rep), _mse_rep, bounds=(0.0, math.inf)),
     Metric("mae", "regression", False, False, "mean absolute error",
-           _mae, _mae_rep, bounds=(0.0, math.inf)),
+           _point(_mae_rep), _mae_rep, bounds=(0.0, math.inf)),
 ):
     METRICS.register(_m)
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy import stats
 
 from adapteval._version import __version__
 from adapteval.core.keys import content_key
@@ -50,6 +48,8 @@ def rankable(model: ModelRef) -> bool:
 
 def _dense(x, seed: int) -> np.ndarray:
     """TF-IDF features are sparse and very wide: reduce them (seeded truncated SVD)."""
+    import scipy.sparse as sp  # scipy is imported where it is used (results read without it)
+
     if not sp.issparse(x):
         return np.asarray(x, dtype=np.float64)
     from sklearn.decomposition import TruncatedSVD
@@ -179,6 +179,8 @@ def ranking_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
             common = [m for m in est["model"] if m in real.index]
             if len(common) < 3:
                 continue
+            from scipy import stats
+
             e = est.set_index("model").loc[common, "score"].to_numpy()
             r = real.loc[common].to_numpy()
             recs.append({

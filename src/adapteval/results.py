@@ -23,6 +23,7 @@ from adapteval.metrics import (
     bootstrap_indices,
     interval,
     metrics_for,
+    shared_confusions,
 )
 from adapteval.statistics import (
     NO_FINITE_CI,
@@ -151,15 +152,20 @@ class Results:
         """key -> metric name -> Scored (``statistics.Undefined``, with its reason, where the
         metric has no value on the cell)."""
         out: dict[str, dict[str, Scored]] = {}
+        resamples: dict[int, np.ndarray] = {}  # the same for every cell of a test size
         for r in self.rows:
             p = Predictions.from_bytes(r.predictions, r.info)
-            idx = bootstrap_indices(len(p.y_true), self.bootstrap.n_resamples, self.bootstrap.seed)
+            n = len(p.y_true)
+            if n not in resamples:
+                resamples[n] = bootstrap_indices(n, self.bootstrap.n_resamples,
+                                                 self.bootstrap.seed)
             k = len(r.classes) if r.classes else None
-            out[r.key] = {
-                m.name: score_cell(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
-                                   n_classes=k, idx=idx)
-                for m in self.metrics_of(r.task_type)
-            }
+            with shared_confusions():
+                out[r.key] = {
+                    m.name: score_cell(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
+                                       n_classes=k, idx=resamples[n])
+                    for m in self.metrics_of(r.task_type)
+                }
         return out
 
     def _sorted(self, frame: pd.DataFrame) -> pd.DataFrame:

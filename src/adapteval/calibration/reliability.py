@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import softmax
 
 from adapteval.calibration.temperature import (
     apply_temperature,
@@ -242,6 +241,8 @@ def calibration_report(
         )
     report["temperature"] = temperature
     report["before"] = before
+    from scipy.special import softmax  # imported where used (results are read without scipy)
+
     report["after"] = _metrics(y, softmax(z / temperature, axis=1), n_bins)
     return report
 

@@ -14,8 +14,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize_scalar
-from scipy.special import logsumexp, softmax
 
 from adapteval.core.checks import EPS, as_labels, as_logits, as_proba, is_real
 from adapteval.core.errors import ConfigError
@@ -44,6 +42,9 @@ def _check_temperature(temperature: object) -> float:
 
 def apply_temperature(logits: ArrayLike, temperature: float) -> NDArray[np.float64]:
     """Calibrated probabilities ``softmax(logits / temperature)``."""
+    from scipy.special import softmax  # scipy is imported where it is used: reading
+    # results back imports this module but never calls it
+
     return softmax(as_logits(logits) / _check_temperature(temperature), axis=1)
 
 
@@ -62,6 +63,8 @@ def _check_bounds(bounds: object) -> tuple[float, float]:
 
 
 def _nll(z: NDArray[np.float64], y: NDArray[np.int64], log_t: float) -> float:
+    from scipy.special import logsumexp
+
     scaled = z / math.exp(log_t)
     picked = scaled[np.arange(y.shape[0]), y]
     return float(np.mean(logsumexp(scaled, axis=1) - picked))
@@ -88,6 +91,8 @@ def fit_temperature(
     best = int(np.argmin(losses))
     left = grid[max(best - 1, 0)]
     right = grid[min(best + 1, grid.shape[0] - 1)]
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(
         lambda g: _nll(z, y, g),
         bounds=(left, right),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 
 class MajorityBaseline:
@@ -55,6 +54,8 @@ class TfidfBaseline:
                 out.append(a)
             else:
                 b = vec.transform(pairs)
+                import scipy.sparse as sp  # imported where used: reading results needs none
+
                 out.append(sp.hstack([a, b, a.multiply(b)]).tocsr())
         return out
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 from pydantic import Field
 
 from adapteval.contracts.strategy import (
@@ -118,6 +117,8 @@ def _fit_head(model: Any, task: Task, params: ProbeParams, x: Any, y: np.ndarray
             return HeadFit(LinearRegression().fit(x, y), {"alpha": 0.0})
         head = LogisticRegression(C=1.0, max_iter=MTEB_MAX_ITER, random_state=MTEB_SEED)
         return HeadFit(head.fit(x, y), {"C": 1.0})
+    import scipy.sparse as sp  # imported where used: reading results needs none
+
     scale = not sp.issparse(x) and params.standardize
     t0 = time.perf_counter()
     value, note = (params.alpha if task.is_regression else params.C), None

@@ -29,10 +29,6 @@ import hashlib
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import r2_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from adapteval.transferability.inputs import (
     check_int,
@@ -74,6 +70,9 @@ def canonical_folds(
 
 
 def _cv_accuracy(x: np.ndarray, codes: np.ndarray, fold: np.ndarray, folds: int) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     correct = 0
     for f in range(folds):
         train, test = fold != f, fold == f
@@ -105,6 +104,11 @@ def _inner_folds(codes: np.ndarray, folds: int) -> np.ndarray | None:
 
 
 def _cv_r2(x: np.ndarray, y: np.ndarray, fold: np.ndarray, folds: int) -> float:
+    from sklearn.linear_model import RidgeCV
+    from sklearn.metrics import r2_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     pred = np.empty_like(y)
     for f in range(folds):
         train, test = fold != f, fold == f

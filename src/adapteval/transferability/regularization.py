@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, RidgeCV
+
+if TYPE_CHECKING:  # scikit-learn is imported where it fits: reading results needs none of it
+    from sklearn.linear_model import LogisticRegression
 
 C_GRID: tuple[float, ...] = tuple(float(c) for c in np.logspace(-3, 2, 11))
 ALPHA_GRID: tuple[float, ...] = tuple(float(a) for a in np.logspace(-2, 4, 13))
@@ -101,6 +102,9 @@ def select_c(
     once ``patience`` values in a row are worse than the best so far; ``losses``
     then holds only the values tried.
     """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     grid = sorted(float(c) for c in grid)
     classes, codes = np.unique(y, return_inverse=True)
     folds = np.unique(fold)
@@ -127,6 +131,8 @@ def select_alpha(x: Any, y: np.ndarray, grid: tuple[float, ...] | list[float] = 
                  ) -> Choice:
     """The ``alpha`` of ``grid`` with the lowest leave-one-out squared error (exact and
     cheap for ridge: scikit-learn's ``RidgeCV`` generalised cross-validation)."""
+    from sklearn.linear_model import RidgeCV
+
     grid = sorted(float(a) for a in grid)
     model = RidgeCV(alphas=grid, store_cv_results=True).fit(x, y)
     per_alpha = model.cv_results_.reshape(len(y), -1, len(grid)).mean(axis=(0, 1))

@@ -46,8 +46,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import r2_score
-from sklearn.preprocessing import StandardScaler
 
 from adapteval.core.errors import ConfigError
 from adapteval.transferability.inputs import classification_inputs, one_hot, regression_inputs
@@ -116,6 +114,8 @@ def leave_one_out(features: np.ndarray, targets: np.ndarray,
     standardised ``features`` for ``n x k`` ``targets``, ``alpha`` chosen from ``alphas``
     by the mean leave-one-out squared error."""
     grid = _check_grid(alphas)
+    from sklearn.preprocessing import StandardScaler
+
     z = StandardScaler().fit_transform(features)
     mean = targets.mean(axis=0)
     centred = targets - mean
@@ -151,6 +151,8 @@ def linear_cv_score(features: Any, labels: Any, *, regression: bool = False,
     if regression:
         x, y = regression_inputs(features, labels)
         held = leave_one_out(x, y, alphas)
+        from sklearn.metrics import r2_score
+
         return float(r2_score(y, held.predictions))
     x, codes, n_classes = classification_inputs(features, labels)
     if n_classes == 2:  # the second column's outputs and errors mirror the first's
