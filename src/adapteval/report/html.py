@@ -87,10 +87,21 @@ def td_class(c: Cell, fixed: str = "") -> str:
 
 
 def drawn(specs: list[PlotSpec]) -> list[tuple[PlotSpec, Markup]]:
-    """Each drawable plot with its inline SVG."""
-    import adapteval.report.plots as plots  # matplotlib, only when a report is drawn
+    """Each drawable plot with its inline SVG: kept from an earlier drawing of the same
+    figure (``report.plot_cache``), else drawn (and kept)."""
+    import adapteval.report.plot_cache as plot_cache
 
-    return [(p, svg(plots.draw(p))) for p in specs if plots.drawable(p)]
+    out = []
+    for p in specs:
+        key, image = plot_cache.read(p)
+        if image is None:
+            import adapteval.report.plots as plots  # matplotlib, only when one is drawn
+
+            image = plots.draw(p) if plots.drawable(p) else ""
+            plot_cache.write(key, image)
+        if image:
+            out.append((p, svg(image)))
+    return out
 
 
 def placed(sections: list[Section]) -> dict[str, list[Section]]:
