@@ -68,7 +68,7 @@ def test_a_strategy_that_accepts_anything_fails_the_parameter_checks():
         name = "sloppy"
         description = "accepts unknown parameters"
         Params = Loose
-        modalities = frozenset({"image"})
+        modalities = frozenset({"hologram"})
 
     with pytest.raises(AssertionError) as err:
         check_plugin(Sloppy, key="sloppy")

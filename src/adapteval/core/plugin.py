@@ -28,9 +28,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from adapteval.core.errors import ConfigError
 
-TEXT, TEXT_PAIR = "text", "text_pair"
-MODALITIES = (TEXT, TEXT_PAIR)
-"""Input modalities a task may declare; a new modality adds its name here."""
+TEXT, TEXT_PAIR, IMAGE = "text", "text_pair", "image"
+MODALITIES = (TEXT, TEXT_PAIR, IMAGE)
+"""Input modalities a task may declare; a new modality adds its name here.
+
+An ``image`` item is a ``numpy.ndarray`` of dtype uint8 and shape (height, width, 3),
+RGB: readers decode every source (grayscale, RGBA, palette, 16-bit) to it, so model
+kinds, corruptions and the feature cache (``core.keys.item_key``) see one form."""
+TEXT_MODALITIES = (TEXT, TEXT_PAIR)
 TASK_TYPES = ("binary", "multiclass", "regression")
 
 

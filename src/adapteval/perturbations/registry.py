@@ -24,7 +24,7 @@ from pydantic import Field
 import adapteval.perturbations.edits as edits
 from adapteval.core.checks import is_int, is_real
 from adapteval.core.errors import ConfigError, DataError
-from adapteval.core.plugin import MODALITIES, TASK_TYPES, Params
+from adapteval.core.plugin import TASK_TYPES, TEXT_MODALITIES, Params
 from adapteval.core.registry import Registry
 
 TextFn = Callable[..., str]
@@ -61,7 +61,7 @@ class Perturbation:
     fn: TextFn
     default_rate: float | None = None
     Params: ClassVar[type[Params]] = PerturbationParams
-    modalities: ClassVar[frozenset[str]] = frozenset(MODALITIES)  # text, and each side of a pair
+    modalities: ClassVar[frozenset[str]] = frozenset(TEXT_MODALITIES)  # text, each side of a pair
     task_types: ClassVar[frozenset[str]] = frozenset(TASK_TYPES)
 
     @property
