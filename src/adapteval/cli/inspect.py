@@ -91,6 +91,7 @@ class Kind(str, Enum):
     metrics = "metrics"
     model_kinds = "model-kinds"
     perturbations = "perturbations"
+    corruptions = "corruptions"
     estimators = "estimators"
     readers = "readers"
     sections = "sections"
@@ -108,6 +109,8 @@ def _registry(kind: Kind):
         from adapteval.models.kinds import MODEL_KINDS as registry
     elif kind is Kind.perturbations:
         from adapteval.perturbations import PERTURBATIONS as registry
+    elif kind is Kind.corruptions:
+        from adapteval.perturbations import CORRUPTIONS as registry
     elif kind is Kind.estimators:
         from adapteval.transferability import ESTIMATORS as registry
     elif kind is Kind.readers:
@@ -144,7 +147,7 @@ def _plugin_table(registry) -> Table:
 def list_(kind: Annotated[Kind, typer.Argument(
         metavar="KIND", help=f"what to list: {', '.join(k.value for k in Kind)}")]) -> None:
     """List short model names, bundled tasks, or the plugins of a kind: strategies,
-    analyses, metrics, model-kinds, perturbations, estimators, readers, sections."""
+    analyses, metrics, model-kinds, perturbations, corruptions, estimators, readers, sections."""
     registry = _registry(kind)
     if registry is not None:
         out.print(_plugin_table(registry))

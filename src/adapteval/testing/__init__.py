@@ -41,6 +41,7 @@ BY_KIND: dict[str, tuple[Callable[[Any], None], ...]] = {
     "metric": (metadata.check_number, *PARAMS, pickling.check_pickles,
                batching.check_metric_replicates),
     "perturbation": (*PARAMS, pickling.check_pickles, batching.check_perturbation_items),
+    "corruption": (*PARAMS, pickling.check_pickles, batching.check_corruption_items),
     "estimator": (*PARAMS, pickling.check_pickles, batching.check_estimator_deterministic),
     "section": (*PARAMS, pickling.check_pickles),
 }

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from adapteval.metrics import Metric, bootstrap_indices
+from adapteval.perturbations.images import SEVERITIES, corrupt_images
 from adapteval.perturbations.registry import perturb_texts
 from adapteval.suite.specs import ModelSpec
 
@@ -66,6 +67,25 @@ def check_perturbation_items(perturbation: Any, seed: int = 3) -> None:
     items = [perturb_texts([t], name, seed=seed, start=i)[0] for i, t in enumerate(TEXTS)]
     differ = [i for i, (a, b) in enumerate(zip(whole, items, strict=True)) if a != b]
     assert not differ, f"items {differ} differ when perturbed one by one"
+
+
+def check_corruption_items(corruption: Any, seed: int = 3) -> None:
+    """At every severity: corrupting item by item (``start=i``) gives what corrupting the
+    whole list gives with the same seed, twice the same, uint8 images of the input's shape."""
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, size=shape, dtype=np.uint8)
+              for shape in ((12, 16, 3), (9, 9, 3), (20, 7, 3))]
+    for severity in SEVERITIES:
+        whole = corrupt_images(images, corruption.name, severity=severity, seed=seed)
+        assert [w.shape for w in whole] == [i.shape for i in images], "a shape changed"
+        again = corrupt_images(images, corruption.name, severity=severity, seed=seed)
+        assert all(np.array_equal(a, b) for a, b in zip(whole, again, strict=True)), (
+            f"severity {severity}: same seed, different output")
+        items = [corrupt_images([im], corruption.name, severity=severity, seed=seed, start=i)[0]
+                 for i, im in enumerate(images)]
+        differ = [i for i, (a, b) in enumerate(zip(whole, items, strict=True))
+                  if not np.array_equal(a, b)]
+        assert not differ, f"severity {severity}: items {differ} differ one by one"
 
 
 def estimator_inputs(seed: int = 0, n: int = 60, d: int = 6) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from adapteval.core.registry import Registry
 from adapteval.data.readers import READERS, TaskReader
 from adapteval.metrics import METRICS, Metric
 from adapteval.models.kinds import MODEL_KINDS, ModelKind
+from adapteval.perturbations.images import CORRUPTIONS, Corruption
 from adapteval.perturbations.registry import PERTURBATIONS, Perturbation
 from adapteval.transferability import ESTIMATORS, Estimator
 
@@ -25,6 +26,7 @@ REGISTRIES: dict[str, Registry[Any]] = {
     "reader": READERS,
     "metric": METRICS,
     "perturbation": PERTURBATIONS,
+    "corruption": CORRUPTIONS,
     "estimator": ESTIMATORS,
     "section": SECTIONS,
 }
@@ -32,7 +34,8 @@ REGISTRIES: dict[str, Registry[Any]] = {
 
 BASES: dict[str, type] = {
     "strategy": Strategy, "analysis": Analysis, "model_kind": ModelKind, "reader": TaskReader,
-    "metric": Metric, "perturbation": Perturbation, "estimator": Estimator,
+    "metric": Metric, "perturbation": Perturbation, "corruption": Corruption,
+    "estimator": Estimator,
     "section": ReportSection,
 }
 
