@@ -1,4 +1,7 @@
-"""Robustness: accuracy and prediction flips under seeded, label-preserving text edits.
+"""Robustness: accuracy and prediction flips under seeded, label-preserving text edits,
+or, on image tasks, under seeded image corruptions at severities 1 to 5
+(:mod:`adapteval.analyses.robustness_images`; the same headline numbers, so one
+acceptance rule reads both).
 
 Each test text is perturbed by each chosen perturbation of :mod:`adapteval.perturbations.registry`
 (built-ins and any the user registered) and scored again by the cell's own predictor.
@@ -16,6 +19,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
+from adapteval.analyses.robustness_images import run_images, severity_digest, severity_parts
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import (
     ANALYSES,
@@ -26,7 +30,8 @@ from adapteval.contracts.analysis import (
 )
 from adapteval.contracts.section import PlotSpec, Section
 from adapteval.core.errors import ConfigError
-from adapteval.core.plugin import TEXT, TEXT_PAIR, UNIT, UNIT_LOWER, Number, Params
+from adapteval.core.plugin import IMAGE, TEXT, TEXT_PAIR, UNIT, UNIT_LOWER, Number, Params
+from adapteval.perturbations.images import BUILTIN_CORRUPTIONS, SEVERITIES, get_corruption
 from adapteval.perturbations.registry import (
     BUILTIN_PERTURBATIONS,
     get_perturbation,
@@ -37,7 +42,15 @@ from adapteval.perturbations.registry import (
 class RobustnessParams(Params):
     perturbations: list[str] = Field(
         default_factory=lambda: sorted(BUILTIN_PERTURBATIONS), min_length=1,
-        description="registered perturbation names; default: every built-in",
+        description="text tasks: registered perturbation names; default: every built-in",
+    )
+    corruptions: list[str] = Field(
+        default_factory=lambda: sorted(BUILTIN_CORRUPTIONS), min_length=1,
+        description="image tasks: registered corruption names; default: every built-in",
+    )
+    severities: list[int] = Field(
+        default_factory=lambda: list(SEVERITIES), min_length=1,
+        description="image tasks: corruption severities (1 to 5) to run",
     )
     rate: float | None = Field(
         default=None, ge=0.0, le=1.0,
@@ -46,21 +59,24 @@ class RobustnessParams(Params):
     max_items: int | None = Field(default=None, ge=1, description="None: the whole test split")
     n_examples: int = Field(default=3, ge=0, description="examples kept per perturbation")
 
-    @field_validator("perturbations")
+    @field_validator("perturbations", "corruptions", "severities")
     @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
+    def _distinct(cls, value: list[Any], info: Any) -> list[Any]:
         dupes = sorted({v for v in value if value.count(v) > 1})
         if dupes:
-            raise ValueError(f"perturbations must be distinct; {dupes[0]!r} appears twice")
+            raise ValueError(f"{info.field_name} must be distinct; {dupes[0]!r} appears twice")
+        if info.field_name == "severities" and any(v not in SEVERITIES for v in value):
+            raise ValueError("every severity must be an int from 1 to 5")
         return value
 
 
 @ANALYSES.register
 class Robustness(Analysis):
     name = "robustness"
-    description = "accuracy, drop and prediction flip rate under seeded text perturbations"
+    description = ("accuracy, drop and prediction flip rate under seeded text perturbations, "
+                   "or image corruptions at severities 1-5")
     Params = RobustnessParams
-    modalities = frozenset({TEXT, TEXT_PAIR})  # edits the texts; a pair's second text stays
+    modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # a pair's second text stays
     task_types = CLASSIFICATION
     offers = {"clean_accuracy": UNIT,
               "mean_drop": Number(-1.0, 1.0, higher_is_better=False),
@@ -74,12 +90,19 @@ class Robustness(Analysis):
                 get_perturbation(name)
             except ConfigError as err:
                 raise ConfigError(err.what, where=f"{where}.perturbations", fix=err.fix) from None
+        for name in self.params.corruptions:
+            try:
+                get_corruption(name)
+            except ConfigError as err:
+                raise ConfigError(err.what, where=f"{where}.corruptions", fix=err.fix) from None
 
     def applies(self, cell: Any) -> str | None:
         return classification_only(cell, "robustness (accuracy and flips)")
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
         assert ctx.predictor is not None
+        if ctx.cell.task.modality == IMAGE:
+            return run_images(self.params, self.name, ctx)
         test, seed = ctx.split.test, ctx.cell.seed
         idx = chosen_items(test, self.params.max_items, seed, self.name)
         texts, pairs = [test.items[i] for i in idx], sub_pairs(test, idx)
@@ -150,17 +173,25 @@ class Robustness(Analysis):
         data = digest(rows)
         if data is None:
             return []
+        tables = [dg.table(data["summary"], ["model", "strategy", "task", "clean_accuracy",
+                                             "mean_drop", "worst_drop", "flip_rate", "n_seeds"])]
+        plots = [PlotSpec("robustness-drops", "Accuracy drop per perturbation or corruption "
+                          "(mean over severities, tasks and seeds)", data["perturbations"])] \
+            if data["perturbations"] else []
+        examples = dg.examples_table(data["examples"])
+        notes = []
+        if (images := data.get("images")) is not None:
+            more, curves, examples_images = severity_parts(images)
+            tables += more
+            plots += curves
+            examples = examples or examples_images
+            notes.append("Image tasks: each corruption at each severity; a cell reads "
+                         "accuracy (flip rate), the mean row averages the corruptions.")
         return [cls.section(
             rows, data, title="Robustness", part="acceptability",
-            intro="Accuracy drop from clean text under each perturbation, and the share of "
-            "predictions that flip.",
-            plots=[PlotSpec("robustness-drops", "Accuracy drop per perturbation (mean over "
-                            "tasks and seeds)", data["perturbations"])]
-            if data["perturbations"] else [],
-            report_tables=[dg.table(data["summary"], ["model", "strategy", "task",
-                                                      "clean_accuracy", "mean_drop",
-                                                      "worst_drop", "flip_rate", "n_seeds"])],
-            examples=dg.examples_table(data["examples"]))]
+            intro="Accuracy drop from clean inputs under each perturbation (text) or "
+            "corruption (images), and the share of predictions that flip.",
+            plots=plots, report_tables=tables, examples=examples, notes=notes)]
 
 
 def digest(rows: dg.Rows) -> dict[str, Any] | None:
@@ -175,4 +206,7 @@ def digest(rows: dg.Rows) -> dict[str, Any] | None:
                        for f in ("accuracy", "drop", "flip_rate", "changed_fraction")}})
     if not summary:
         return None
-    return {"summary": summary, "perturbations": per, "examples": dg.examples(rows)}
+    text = [r for r in rows if r.result.get("modality") != IMAGE]
+    images = severity_digest([r for r in rows if r.result.get("modality") == IMAGE])
+    return {"summary": summary, "perturbations": per, "examples": dg.examples(text),
+            **({"images": images} if images is not None else {})}

@@ -12,8 +12,10 @@ A :class:`Cell` carries a value and how it reads: ``text`` (as is), ``number`` (
 spec such as ``".3f"``, ``"+.3f"``, ``".0%"``, ``",.0f"``, ``"d"``, ``".4g"``, optionally
 with ``std`` (shown ``±std``), ``ci`` (shown ``[lo, hi]`` in the same spec) or a ``label``
 in front (shown ``label (value)``)), ``ci`` alone, ``pair`` (two numbers ``a / b``),
-``count`` (an integer, as is) and ``na`` (no value; ``reason`` says why, ``text`` is what
-a view prints: ``n/a`` when there is a reason, else ``—``).
+``count`` (an integer, as is), ``na`` (no value; ``reason`` says why, ``text`` is what
+a view prints: ``n/a`` when there is a reason, else ``—``) and ``image`` (PNG bytes
+adapteval encoded, ``contracts.images``; the HTML view shows the picture, every other view
+``[image: label]``).
 
 A number without a value (None or NaN) is never printed as ``nan``: it reads as ``na``
 (``Cell.of``, and ``plain`` of any NaN number), an undefined ``std`` or ``ci`` is left out,
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CellKind = Literal["text", "count", "number", "ci", "pair", "na"]
+CellKind = Literal["text", "count", "number", "ci", "pair", "na", "image"]
 Align = Literal["left", "right"]
 Status = Literal["good", "bad"]
 
@@ -67,6 +69,14 @@ class Cell:
         if missing(lo) or missing(hi):
             return cls.na(reason)
         return cls(None, "ci", fmt, ci=(lo, hi))  # type: ignore[arg-type]
+
+    @classmethod
+    def image(cls, png: bytes, alt: str = "") -> Cell:
+        """A picture: PNG bytes (``contracts.images.image_cell`` makes them from pixels);
+        ``alt`` describes it where a view cannot show it."""
+        if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("an image cell holds PNG bytes")
+        return cls(png, "image", label=str(alt))
 
     @classmethod
     def na(cls, reason: str | None = None, text: str | None = None) -> Cell:
@@ -180,6 +190,8 @@ def plain(cell: Cell) -> str:
     number reads ``n/a``, an undefined std or interval is left out."""
     if cell.kind == "na":
         return cell.text
+    if cell.kind == "image":
+        return f"[image: {cell.label}]" if cell.label else "[image]"
     if cell.kind == "count" and missing(cell.value):
         return "n/a"
     if cell.kind in ("text", "count"):

@@ -9,6 +9,7 @@ SVG by ``report.plots``), examples and notes; then provenance.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -58,10 +59,27 @@ def svg(text: str) -> Markup:
     return Markup(text)
 
 
+def picture(c: Cell) -> Markup:
+    """An image cell as an ``<img>`` of its PNG (bytes adapteval encoded; ``Cell.image``
+    accepts nothing else) as a data URI, shown at least ``SHOWN`` pixels a side without
+    smoothing; its label is the escaped ``alt`` text."""
+    png: bytes = c.value
+    w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    scale = max(1, SHOWN // max(w, h, 1))
+    return Markup('<img class="thumb" src="data:image/png;base64,{}" alt="{}" width="{}" '
+                  'height="{}">').format(base64.b64encode(png).decode("ascii"), c.label or "",
+                                         w * scale, h * scale)
+
+
+SHOWN = 64
+
+
 def cell(c: Cell) -> Markup:
     """A section cell as HTML: its characters escaped, an interval quieter below it, a
     note (e.g. a tie group) after it, a status coloured; ``n/a`` carries its reason as a
-    title (the table's legend lists it too)."""
+    title (the table's legend lists it too); an image as a picture (``picture``)."""
+    if c.kind == "image":
+        return picture(c)
     if c.kind == "number" and c.ci is not None:
         body = Markup("{}<br><span class=\"ci\">{}</span>").format(
             plain(dataclasses.replace(c, ci=None)), plain(Cell.interval(*c.ci, c.fmt)))

@@ -41,7 +41,7 @@ def section_table(t: SectionTable) -> str:
 def md_cell(c: Cell) -> str:
     """A section cell as Markdown: text is escaped by ``md_table``; numbers as every view
     shows them, a strong value in bold, a note in parentheses."""
-    if c.kind in ("text", "na"):
+    if c.kind in ("text", "na", "image"):  # an image reads as [image: its label]
         return plain(c)
     body = plain(dataclasses.replace(c, ci=None))
     if c.strong:
