@@ -41,6 +41,28 @@ def sub_pairs(view: View, idx: np.ndarray) -> list[str] | None:
     return [view.pairs[i] for i in idx] if view.pairs is not None else None
 
 
+def newer_at_default(config: dict[str, Any], params: Any, fields: tuple[str, ...]
+                     ) -> dict[str, Any]:
+    """``config`` without ``fields`` that hold their default: parameters added later (the
+    image ones of a text analysis) leave the keys of results stored before unchanged."""
+    defaults = type(params)()
+    return {k: v for k, v in config.items()
+            if k not in fields or getattr(params, k) != getattr(defaults, k)}
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, rng: np.random.Generator, n_resamples: int = 1000, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of a mean over items."""
+    from scipy.stats import bootstrap
+
+    if len(values) < 2:
+        return float(values.mean()), float(values.mean())
+    res = bootstrap((values,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
+                    method="percentile", rng=rng)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
 def as_stored(predictions: Predictions) -> Predictions:
     """The predictions as the store keeps them (float32 probabilities, renormalised), so
     an analysis gives the same numbers right after its cell runs and on a resumed run."""

@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from adapteval.analyses._common import bootstrap_mean_ci, newer_at_default
+from adapteval.analyses.attribution_images import FIELDS, image_parts, run_images
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import (
     ANALYSES,
@@ -36,7 +38,7 @@ from adapteval.contracts.analysis import (
 from adapteval.contracts.section import PlotSpec, Section
 from adapteval.contracts.strategy import Predictor
 from adapteval.core.errors import ConfigError
-from adapteval.core.plugin import TEXT, TEXT_PAIR, Number, Params
+from adapteval.core.plugin import IMAGE, TEXT, TEXT_PAIR, UNIT, UNIT_LOWER, Number, Params
 
 WORD = re.compile(r"\S+")
 
@@ -60,6 +62,13 @@ class AttributionParams(Params):
         default=64, ge=1,
         description="occlusion: longer texts are ablated in this many runs of adjacent words",
     )
+    patches: int = Field(default=8, ge=2, le=32,
+                         description="images: patches per side that occlusion and the "
+                         "deletion/insertion curves move")
+    fill: Literal["mean", "black", "blur"] = Field(
+        default="mean", description="images: what a removed patch shows")
+    curve_steps: int = Field(default=16, ge=2, le=1024,
+                             description="images: points on the deletion/insertion curves")
 
     @field_validator("fractions")
     @classmethod
@@ -90,17 +99,26 @@ class Attribution(Analysis):
         "and their ERASER faithfulness against random words"
     )
     Params = AttributionParams
-    modalities = frozenset({TEXT, TEXT_PAIR})  # words of the first text; a pair's second stays
+    modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # words of a pair's first text; pixels
     task_types = CLASSIFICATION
     offers = {"comprehensiveness": Number(-1.0, 1.0),
               "sufficiency": Number(-1.0, 1.0, higher_is_better=False),
               "random_comprehensiveness": Number(-1.0, 1.0),
               "random_sufficiency": Number(-1.0, 1.0, higher_is_better=False),
-              "faithfulness_margin": Number(-2.0, 2.0)}
+              "faithfulness_margin": Number(-2.0, 2.0),
+              "deletion_auc": UNIT_LOWER, "insertion_auc": UNIT,
+              "random_deletion_auc": UNIT_LOWER, "random_insertion_auc": UNIT}
+
+    def config(self) -> dict[str, Any]:
+        """The image settings count only where set (text results keep their keys)."""
+        return newer_at_default(super().config(), self.params,
+                                ("patches", "fill", "curve_steps"))
 
     def applies(self, cell: Any) -> str | None:
         if cell.task.is_regression:
             return "attribution explains a class probability; the task is regression"
+        if cell.task.modality == IMAGE and self.params.method == "integrated_gradients":
+            return "on images attribution uses occlusion on pixel patches (method: auto)"
         if self.params.method == "integrated_gradients" and cell.strategy.frozen:
             return "integrated gradients needs a trained model (finetune, lora)"
         return None
@@ -124,6 +142,8 @@ class Attribution(Analysis):
         p: AttributionParams = self.params  # type: ignore[assignment]
         predictor = ctx.predictor
         assert predictor is not None
+        if ctx.cell.task.modality == IMAGE:
+            return run_images(p, ctx)
         test = ctx.split.test
         rng = np.random.default_rng([ctx.cell.seed, 7])
         idx = [i for i in range(len(test)) if WORD.search(test.items[i])]
@@ -161,19 +181,29 @@ class Attribution(Analysis):
     def sections(cls, rows: list[AnalysisRow], results: Any = None) -> list[Section]:
         """Faithfulness numbers and a few highlighted examples (``tokens`` plots: text
         with a colour per word)."""
-        data = digest(rows)
+        images = [r for r in rows if r.result.get("modality") == IMAGE]
+        data = digest([r for r in rows if r.result.get("modality") != IMAGE])
+        tables, examples = image_parts(images)
         if data is None:
-            return []
+            return [cls.section(rows, {"images": dg.averaged(images, FIELDS)}, title="Attributions",
+                                part="acceptability", report_tables=tables, examples=examples,
+                                notes=[IMAGE_NOTE])] if tables else []
         shown = dg.table(data["summary"], ["model", "strategy", "task", "method",
                                            "comprehensiveness", "sufficiency",
                                            "random_comprehensiveness", "random_sufficiency",
                                            "faithfulness_margin"])
         plots = [PlotSpec("tokens", f"{e['model']} · {e['strategy']} · {e['task']}", e)
                  for e in data["examples"]]
+        if tables:
+            data["images"] = dg.averaged(images, FIELDS)
         return [cls.section(rows, data, title="Attributions", part="acceptability",
-                            report_tables=[shown], plots=plots,
+                            report_tables=[shown, *tables], plots=plots, examples=examples,
                             notes=["Red: pushes towards the predicted class; blue: against "
                                    "it; stronger colour, larger attribution."] if plots else [])]
+
+
+IMAGE_NOTE = ("Images: each patch's attribution is the predicted-class probability lost when "
+              "it is filled; red towards the prediction, blue against it.")
 
 
 def digest(rows: dg.Rows) -> dict[str, Any] | None:
@@ -329,19 +359,6 @@ def faithfulness(
             for i, f in enumerate(fractions)
         ],
     }
-
-
-def bootstrap_mean_ci(
-    values: np.ndarray, rng: np.random.Generator, n_resamples: int = 1000, confidence: float = 0.95
-) -> tuple[float, float]:
-    """Percentile bootstrap CI of a mean over items."""
-    from scipy.stats import bootstrap
-
-    if len(values) < 2:
-        return float(values.mean()), float(values.mean())
-    res = bootstrap((values,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
-                    method="percentile", rng=rng)
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def highlighted(tokens: list[Any], scores: list[Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from adapteval.analyses._common import chosen_items, class_name, classification_only, sub_pairs
+from adapteval.analyses._common import (
+    chosen_items,
+    class_name,
+    classification_only,
+    newer_at_default,
+    sub_pairs,
+)
 from adapteval.analyses.robustness_images import run_images, severity_digest, severity_parts
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import (
@@ -83,6 +89,11 @@ class Robustness(Analysis):
               "worst_drop": Number(-1.0, 1.0, higher_is_better=False),
               "flip_rate": UNIT_LOWER}
     params: RobustnessParams
+
+    def config(self) -> dict[str, Any]:
+        """The image settings count only where set, so text results stored before they
+        existed keep their keys."""
+        return newer_at_default(super().config(), self.params, ("corruptions", "severities"))
 
     def check(self, plan: Any, *, where: str) -> None:
         for name in self.params.perturbations:
