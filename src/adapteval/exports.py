@@ -3,7 +3,8 @@
 One row per test item of each cell: ``task``, ``model``, ``strategy``, ``seed``, ``row``
 (the item's position in the task's data: the file's data rows in order, files in the
 order the task lists them), ``id`` (the task's ``id`` column, else the row number), the
-input (``text``, and ``text_pair`` for pair tasks), ``gold`` and ``pred`` (the task's own
+input (``text``, and ``text_pair`` for pair tasks; ``image`` for image tasks: the pixel
+array in the frame, ``<height>x<width> image`` in a written file), ``gold`` and ``pred`` (the task's own
 label strings; numbers for regression, with ``error`` = pred - gold), ``correct``,
 ``confidence`` (the predicted class's probability) and one ``p_<label>`` column per
 class. Cells that resample (k-shot) hold several experiments: their probabilities are
@@ -92,7 +93,10 @@ def cell_frame(row: CellRow, labels: tuple[str, str, str, int], task: Task | Non
     if task is not None:
         ids = getattr(task, "ids", None)
         out["id"] = [str(v) for v in (np.asarray(ids)[rows] if ids is not None else rows)]
-        out["text"] = task.frame["text"].to_numpy()[rows]
+        if "image" in task.frame:  # an image task's items: uint8 RGB arrays
+            out["image"] = task.frame["image"].to_numpy()[rows]
+        else:
+            out["text"] = task.frame["text"].to_numpy()[rows]
         if "text_pair" in task.frame:
             out["text_pair"] = task.frame["text_pair"].to_numpy()[rows]
     experiments = int(np.asarray(p.y_pred).shape[0]) if np.ndim(p.y_pred) == 2 else 1
@@ -169,7 +173,7 @@ def disagreements(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     if a == b:
         raise ConfigError("--disagree needs two different models", where="--disagree", value=a)
     frame = frame[frame["correct"].notna()] if "correct" in frame else frame.iloc[0:0]
-    items = [c for c in ("id", "text", "text_pair", "gold") if c in frame]
+    items = [c for c in ("id", "text", "text_pair", "image", "gold") if c in frame]
     left = frame[frame["model"] == a].set_index(KEYS)
     right = frame[frame["model"] == b].set_index(KEYS)
     joined = left[items + ["pred", "confidence"]].join(
@@ -178,9 +182,17 @@ def disagreements(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return joined.reset_index()
 
 
+def described(image: Any) -> Any:
+    """An image item as a file of predictions shows it: ``<height>x<width> image``."""
+    shape = getattr(image, "shape", None)
+    return f"{shape[0]}x{shape[1]} image" if shape is not None and len(shape) >= 2 else image
+
+
 def write(frame: pd.DataFrame, path: str | Path | None) -> str | None:
     """Write the frame to ``path`` in the format its extension names (.csv, .jsonl,
-    .parquet); without a path, return it as CSV text."""
+    .parquet); without a path, return it as CSV text. Images are written as their size."""
+    if "image" in frame:
+        frame = frame.assign(image=[described(x) for x in frame["image"]])
     if path is None:
         return frame.to_csv(index=False)
     path = Path(path)

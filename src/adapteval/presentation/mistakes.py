@@ -5,8 +5,10 @@ scores; the terminal does not (``adapteval predictions`` gives every item)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from adapteval.contracts.images import image_cell
 from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.section import Cell, Section, SectionTable, columns
 from adapteval.exports import predictions
@@ -39,6 +41,10 @@ def worst(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def item(r: pd.Series) -> tuple[Cell, Cell]:
     ident = Cell(str(r["id"])) if "id" in r and pd.notna(r["id"]) else Cell(f"row {r['row']}")
+    image = r.get("image")
+    if isinstance(image, np.ndarray):  # an image task: a small thumbnail of the item
+        return ident, image_cell(image, f"{ident.value}, labelled {r['gold']}, predicted "
+                                        f"{r['pred']}")
     text = r.get("text")
     if text is None or (isinstance(text, float) and text != text):
         return ident, Cell.na("the store does not hold the texts", text="—")
@@ -57,9 +63,9 @@ def mistakes_section(results: Results) -> Section | None:
     cls = (frame[frame["correct"].eq(False) & frame["confidence"].notna()]
            if "confidence" in frame else frame.iloc[0:0])
     if not cls.empty:
-        t = SectionTable(columns("task", "model", "strategy", "id", "text", "gold", "predicted",
-                                 "confidence", "wrong in", right=("confidence", "wrong in"),
-                                 wrap=("text",)),
+        t = SectionTable(columns("task", "model", "strategy", "id", _input(cls), "gold",
+                                 "predicted", "confidence", "wrong in",
+                                 right=("confidence", "wrong in"), wrap=("text",)),
                          key="mistakes")
         for _, r in worst(cls, "confidence").iterrows():
             n = seeds[(r["task"], r["model"], r["strategy"])]
@@ -72,8 +78,9 @@ def mistakes_section(results: Results) -> Section | None:
     reg = frame[frame["error"].notna()].assign(abs_error=lambda f: f["error"].abs()) \
         if "error" in frame else frame.iloc[0:0]
     if not reg.empty:
-        t = SectionTable(columns("task", "model", "strategy", "id", "text", "gold", "predicted",
-                                 "error", left=("task", "model", "strategy", "id", "text"),
+        t = SectionTable(columns("task", "model", "strategy", "id", _input(reg), "gold",
+                                 "predicted", "error",
+                                 left=("task", "model", "strategy", "id", "text", "input"),
                                  wrap=("text",)),
                          caption="Largest errors (regression)", key="mistakes-regression")
         for _, r in worst(reg, "abs_error").iterrows():
@@ -87,10 +94,17 @@ def mistakes_section(results: Results) -> Section | None:
     notes = [f"Up to {TOP} items per task, model and strategy, pooled over seeds (each item "
              "once, at its highest confidence); k-shot cells average their experiments' "
              "probabilities. Baselines are left out. Every item: adapteval predictions."]
+    if "image" in frame:
+        notes.append("Images are shown as small thumbnails (at most 96 pixels a side).")
     notes += [f"{task}: no texts shown ({why.split(': ', 1)[-1]})."
               for task, why in frame.attrs.get("missing", {}).items()]
     return Section("mistakes", title="Most confident mistakes", tables=[], report_tables=tables,
                    notes=notes, part="overview", data=data)
+
+
+def _input(frame: pd.DataFrame) -> str:
+    """The input column's name: ``text``, or ``input`` when some items are images."""
+    return "input" if "image" in frame and frame["image"].notna().any() else "text"
 
 
 def _record(r: pd.Series) -> dict:
