@@ -207,3 +207,20 @@ def test_bundled_fashion_mnist_slice(tmp_path, shared):
     full = load_task(TaskSpec(name="f", path=str(shared / "fashion-mnist")), tmp_path)
     published = {x.tobytes() for x in full.frame["image"]}
     assert all(x.tobytes() in published for x in split.test.items)
+
+
+@pytest.mark.parametrize("side", [10_000, 14_000])  # Pillow's bomb warning, then its error
+def test_pillows_own_bomb_checks_are_data_errors(tmp_path, side):
+    from adapteval.data.images import decode
+
+    Image.new("1", (side, side)).save(tmp_path / "big.png")
+    with pytest.raises(DataError, match="too large to decode safely") as err:
+        decode(tmp_path / "big.png", name="big.png", where="t", max_pixels=10**9)
+    assert "big.png" in str(err.value) and "max_pixels" in str(err.value)
+
+
+def test_bad_bytes_in_a_table_name_the_row(tmp_path, fashion):
+    frame = pd.DataFrame({"img": [_png(fashion[0][0]), b"\x89PNG broken"], "label": [0, 1]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DataError, match="bytes of row 2"):
+        load_task(TaskSpec(name="t", path="t.parquet", image="img"), tmp_path)

@@ -87,9 +87,10 @@ def decode(data: bytes | Path, *, name: str, where: str,
         raise DataError("file is not an image Pillow can decode", where=where, value=name,
                         fix="use PNG, JPEG, BMP, GIF, TIFF or WebP, or drop the row") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        what = "truncated" if "truncated" in str(exc).lower() else "broken"
-        raise DataError(f"image is {what} ({str(exc).splitlines()[0][:60]})", where=where,
-                        value=name, fix="re-export the image or drop the row") from None
+        what = ("image file is truncated" if "truncated" in str(exc).lower()
+                else f"image is broken ({str(exc).splitlines()[0][:60]})")
+        raise DataError(what, where=where, value=name,
+                        fix="re-export the image or drop the row") from None
 
 
 def _bomb(name: str, width: int, height: int, limit: int, where: str) -> DataError:
@@ -205,8 +206,10 @@ def idx_pair(paths: list[Path], *, where: str) -> tuple[list[np.ndarray], np.nda
                         "(magic 2049)", where=where, value=[str(p) for p in paths])
     x, y = images[0], labels[0]
     if len(x) != len(y):
+        label_file = paths[[a.ndim for a in arrays].index(1)]
         raise DataError(f"IDX images file holds {len(x):,} images but its labels file "
-                        f"{len(y):,} labels", where=where, value=[str(p) for p in paths],
+                        f"{label_file.name} {len(y):,} labels", where=where,
+                        value=str(paths[[a.ndim for a in arrays].index(3)]),
                         fix="pair the images with their own labels file")
     rgb = np.repeat(x[..., None], 3, axis=3)
     return list(rgb), y.copy()
