@@ -1,4 +1,5 @@
-"""Task readers: CSV, TSV, JSONL, Parquet and saved Hugging Face datasets.
+"""Task readers: CSV, TSV, JSONL, Parquet and saved Hugging Face datasets (image data:
+IDX files and ImageFolder layouts, in :mod:`adapteval.data.image_readers`).
 
 Each format is a :class:`TaskReader` plugin in ``READERS`` (entry-point group
 ``adapteval.readers``): its name is the suite's ``format:``, its suffixes pick it under
@@ -49,7 +50,8 @@ def detect_format(path: Path, declared: str, *, where: str) -> str:
             if reader.folder and reader.recognises(path):
                 return reader.name
         raise DataError(
-            "folder is not a saved Hugging Face dataset", where=where, value=str(path),
+            "folder is not a saved Hugging Face dataset, an IDX folder or a folder per class "
+            "of images", where=where, value=str(path),
             fix="point path at a file, or use files: {train: ..., test: ...}",
         )
     for reader in READERS.values():

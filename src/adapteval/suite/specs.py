@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from adapteval.suite.rules import parse_rule
 
 TaskType = Literal["auto", "binary", "multiclass", "regression"]
-Format = Literal["auto", "csv", "tsv", "jsonl", "parquet", "hf"]
+Format = Literal["auto", "csv", "tsv", "jsonl", "parquet", "hf", "idx", "imagefolder"]
 
 
 class Strict(BaseModel):
@@ -70,7 +70,13 @@ class TaskSpec(Strict):
     name: str = Field(min_length=1)
     bundled: str | None = None
     path: str | None = None
-    files: dict[Literal["train", "validation", "test"], str] | None = None
+    files: dict[Literal["train", "validation", "test"], str | list[str]] | None = Field(
+        default=None, description="a file per split, or a list: IDX [images, labels], or "
+        "tables read one after another")
+    images: Any = Field(default=None, description="Python API: in-memory images, an (N, H, W[, "
+                        "C]) uint8 array or a list of arrays, or a dict of them by split")
+    labels: Any = Field(default=None, description="Python API: the labels of images (the "
+                        "same shape: one sequence, or a dict by split)")
     format: Format = "auto"
     encoding: str = "utf-8"
     header: bool = True
@@ -78,6 +84,11 @@ class TaskSpec(Strict):
     quoting: bool = Field(default=True, description="false: quotes are ordinary characters")
     text: str = "text"
     text_pair: str | None = None
+    image: str | None = Field(
+        default=None, description="column of images (a path relative to the file, encoded "
+        "bytes, or a saved dataset's Image feature): makes the task an image task")
+    max_pixels: int = Field(default=40_000_000, gt=0, description="largest image (width x "
+                            "height) decoded; larger files are refused as decompression bombs")
     label: str = "label"
     type: TaskType = "auto"
     domain: str | None = None
@@ -123,14 +134,19 @@ class TaskSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> TaskSpec:
-        given = [k for k in ("bundled", "path", "files") if getattr(self, k) is not None]
+        given = [k for k in ("bundled", "path", "files", "images") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one of bundled, path or files"
+                "give exactly one of bundled, path, files or images"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if self.files is not None and "test" not in self.files:
             raise ValueError("files needs a 'test' entry (and usually 'train')")
+        if (self.images is None) != (self.labels is None):
+            raise ValueError("images and labels go together (in-memory data from Python)")
+        if isinstance(self.images, str | bytes):
+            raise ValueError("images: holds in-memory arrays (Python API); for image files use "
+                             "path: or files:")
         return self
 
 
