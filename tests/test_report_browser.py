@@ -1,6 +1,7 @@
 """The HTML report of a small real run, opened in headless Chromium: every section and
 plot is there, no script error happens, and a <script> hidden in the data shows as text
-and never runs. The screenshot is kept as a test artefact in ``test-artifacts/report.png``
+and never runs. An image run's report shows its thumbnails (decoded by the browser) and
+its corruption curves. The screenshot is kept as a test artefact in ``test-artifacts/report.png``
 (or under $ADAPTEVAL_ARTIFACTS)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,6 +18,8 @@ import adapteval
 from adapteval.analyses import ANALYSES, Analysis
 from adapteval.data import bundled
 from adapteval.report import write_report
+from image_plugins import MODEL, registered
+from image_samples import fashion
 
 pytestmark = pytest.mark.slow
 
@@ -206,4 +210,53 @@ def test_robustness_labels_do_not_overlap_on_screen(browser, tmp_path):
         for b in boxes[i + 1:]:
             apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
             assert apart, f"{a[0]!r} overlaps {b[0]!r}"
+    assert problems == []
+
+
+@pytest.fixture(scope="module")
+def image_report(tmp_path_factory) -> Path:
+    """Fashion-MNIST (real, 500 train / 200 test), a class name carrying a script, through
+    robustness, attribution and calibration into the report."""
+    images, labels = fashion(700, "train")
+    names = np.array(["T-shirt", "trouser", "pullover", "dress", f"coat {EVIL}", "sandal",
+                      "shirt", "sneaker", "bag", "boot"])
+    tmp = tmp_path_factory.mktemp("images")
+    with registered():
+        results = adapteval.run({
+            "name": "images", "models": [MODEL],
+            "baselines": [],
+            "tasks": [{"name": "clothes", "images": {"train": images[:500], "test": images[500:]},
+                       "labels": {"train": names[labels[:500]], "test": names[labels[500:]]}}],
+            "strategies": ["test-pixel-probe"],
+            "analyses": [{"name": "robustness", "corruptions": ["gaussian_noise", "jpeg",
+                                                                "occlude"],
+                          "severities": [1, 3, 5], "max_items": 40},
+                         {"name": "attribution", "n_items": 4, "n_examples": 2, "patches": 7},
+                         "calibration"],
+            "criteria": ["robustness.flip_rate <= 0.5", "attribution.faithfulness_margin >= 0.05"],
+            "output_dir": str(tmp / "out"), "bootstrap": {"n_resamples": 100}})
+        return write_report(results, tmp / "report.html")
+
+
+def test_an_image_report_shows_its_thumbnails_and_curves(browser, image_report):
+    tab, problems = browser(image_report)
+    images = tab.eval_on_selector_all(
+        "img", "els => els.map(e => [e.closest('section').id, e.complete, e.naturalWidth,"
+        " e.getBoundingClientRect().width, e.getAttribute('src').slice(0, 22), e.alt])")
+    by_section = {}
+    for section, complete, natural, width, src, _alt in images:
+        assert complete and natural > 0 and width >= 56, (section, natural, width)
+        assert src == "data:image/png;base64,"
+        by_section[section] = by_section.get(section, 0) + 1
+    # the most confident mistakes (3), robustness examples (3 x clean and corrupted),
+    # attribution examples (2 x image and heat map)
+    assert by_section == {"overview": 3, "acceptability": 10}
+    assert any(alt.startswith("attributions towards") for *_, alt in images)
+    plots = tab.eval_on_selector_all("figure.plot", "els => els.map(e => e.dataset.plot)")
+    assert "robustness-severity" in plots and "robustness-drops" in plots
+    text = tab.inner_text("#acceptability")
+    assert "severity 5" in text and "deletion_auc" in text
+    assert tab.evaluate("typeof window.__injected") == "undefined"
+    assert tab.evaluate("document.scripts.length") == 0
+    assert f"coat {EVIL}" in tab.inner_text("#provenance")  # the class name, as text
     assert problems == []

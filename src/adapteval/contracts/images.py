@@ -72,12 +72,12 @@ def from_text(text: object) -> np.ndarray | None:
         return None
 
 
-def image_cell(image: np.ndarray | str | None, alt: str) -> Cell:
+def image_cell(image: object, alt: str) -> Cell:
     """A table cell showing ``image`` (pixels, or a stored thumbnail's text) as a fresh
     PNG thumbnail; ``alt`` is what text views print and the HTML ``alt``. An image that
     cannot be read is ``n/a``."""
-    pixels = from_text(image) if isinstance(image, str) or image is None else image
-    if pixels is None:
+    pixels = image if isinstance(image, np.ndarray) else from_text(image)
+    if pixels is None or pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         return Cell.na("the stored thumbnail could not be read")
     return Cell.image(png(thumbnail(pixels)), alt)
 
