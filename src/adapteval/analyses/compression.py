@@ -58,7 +58,7 @@ from adapteval.contracts.section import PlotSpec, Section
 from adapteval.contracts.strategy import CellContext, Predictions, Predictor
 from adapteval.core.errors import ConfigError
 from adapteval.core.keys import content_key, item_key
-from adapteval.core.plugin import UNIT, Number, Params
+from adapteval.core.plugin import IMAGE, UNIT, Number, Params
 from adapteval.features import Embedder
 from adapteval.metrics import Metric, metrics_for
 from adapteval.models.compress import (
@@ -165,9 +165,10 @@ def level_embedder(
     return embed, {"texts": len(texts), "reused_embeddings": reused}
 
 
-def cell_texts(ctx: AnalysisContext) -> list[str]:
+def cell_texts(ctx: AnalysisContext) -> list[Any]:
+    """The cell's distinct items (texts, or images by content), in first-seen order."""
     views = [ctx.split.train, ctx.split.test]
-    return list(dict.fromkeys(t for v in views for t in v.items + (v.pairs or [])))
+    return list({item_key(t): t for v in views for t in v.items + (v.pairs or [])}.values())
 
 
 def refit_frozen(
@@ -294,6 +295,9 @@ class Compression(Analysis):
         if not MODEL_KINDS.get(cell.model.kind).torch_weights:
             return (f"compression needs a Hugging Face (torch) encoder; {cell.model.label!r} "
                     f"is {cell.model.kind}")
+        if cell.task.modality == IMAGE and (self.params.robustness or self.params.fairness):
+            return ("per-level robustness and gender swaps edit texts; on an image task set "
+                    "robustness and fairness to false")
         if cell.strategy.frozen and not cell.strategy.embeds:
             return (f"compression of a prompted model is not measured yet ({cell.strategy.name}); "
                     "it applies to probes and trained models")

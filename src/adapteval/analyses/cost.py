@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
+from adapteval.analyses.peak_memory import as_json
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import ANALYSES, Analysis, AnalysisContext, AnalysisRow
 from adapteval.contracts.section import Cell as Shown
@@ -130,7 +131,8 @@ def memory_mb(
         "kind": ref.kind, "spec": ref.spec.model_dump(mode="json"),
         "folder": str(ref.folder) if ref.folder else None,
         "tokenizer_folder": str(ref.tokenizer_folder) if ref.tokenizer_folder else None,
-        "levels": levels, "texts": texts, "fit_texts": fit_texts, "batch_size": batch_size,
+        "levels": levels, "texts": as_json(texts), "fit_texts": as_json(fit_texts),
+        "batch_size": batch_size,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "adapteval.analyses.peak_memory"], input=json.dumps(payload),

@@ -14,6 +14,7 @@ starts from the same clean state.
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import os
@@ -22,11 +23,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from adapteval.core.memory import MB, reset_high_water, status_kb
 from adapteval.models.compress import Level, compressed
 from adapteval.models.kinds import MODEL_KINDS
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
+
+
+def as_json(items: list[Any] | None) -> list[Any] | None:
+    """Items as the JSON request carries them: texts as they are, an image array as its
+    shape and base64 bytes."""
+    if items is None:
+        return None
+    return [{"shape": list(x.shape), "uint8": base64.b64encode(x.tobytes()).decode("ascii")}
+            if isinstance(x, np.ndarray) else x for x in items]
+
+
+def from_json(items: list[Any] | None) -> list[Any] | None:
+    """The items of ``as_json`` back (image arrays rebuilt)."""
+    if items is None:
+        return None
+    return [np.frombuffer(base64.b64decode(x["uint8"]), np.uint8).reshape(x["shape"])
+            if isinstance(x, dict) else x for x in items]
 
 
 def load(request: dict[str, Any], level: dict[str, Any] | None) -> Any:
@@ -41,12 +61,12 @@ def load(request: dict[str, Any], level: dict[str, Any] | None) -> Any:
     model = kind.load(ref)
     if level:
         model.model = compressed(model.model, Level(**level))
-    return kind.runtime(ref, model, request["fit_texts"]).encode
+    return kind.runtime(ref, model, from_json(request["fit_texts"])).encode
 
 
 def measure(request: dict[str, Any], level: dict[str, Any] | None) -> dict[str, Any]:
     encode = load(request, level)
-    texts, batch = request["texts"], int(request["batch_size"])
+    texts, batch = from_json(request["texts"]) or [], int(request["batch_size"])
     gc.collect()
     before = status_kb("VmRSS")
     exact = before is not None and reset_high_water()
