@@ -92,7 +92,8 @@ def cell_frame(row: CellRow, labels: tuple[str, str, str, int], task: Task | Non
     if task is not None:
         ids = getattr(task, "ids", None)
         out["id"] = [str(v) for v in (np.asarray(ids)[rows] if ids is not None else rows)]
-        out["text"] = task.frame["text"].to_numpy()[rows]
+        if "text" in task.frame:  # an image task's items stay out of the table
+            out["text"] = task.frame["text"].to_numpy()[rows]
         if "text_pair" in task.frame:
             out["text_pair"] = task.frame["text_pair"].to_numpy()[rows]
     experiments = int(np.asarray(p.y_pred).shape[0]) if np.ndim(p.y_pred) == 2 else 1

@@ -101,6 +101,9 @@ CATALOG: dict[str, CatalogEntry] = {
         CatalogEntry(
             "tfidf", "tfidf", "non-pretrained baseline: TF-IDF word 1-2 grams + linear model"
         ),
+        CatalogEntry(
+            "pixels", "pixels", "non-pretrained image baseline: 16x16 RGB pixels + linear model"
+        ),
     )
 }
 ALIASES = {

@@ -17,8 +17,8 @@ pretrained, and provides:
   ``weight_path`` (what is on disk), ``threads`` and ``preload``.
 
 Built in: ``hf`` (Hugging Face folders, catalog names or hub ids; ``random_init`` is one
-of its options), ``causal`` (decoder-only language models, GGUF files included), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``
-and ``tfidf``. ``kind: auto`` takes the catalog's kind for a short name, ``causal`` for a GGUF file or a
+of its options), ``causal`` (decoder-only language models, GGUF files included), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``,
+``tfidf`` (text) and ``pixels`` (images). ``kind: auto`` takes the catalog's kind for a short name, ``causal`` for a GGUF file or a
 folder whose config names a causal-LM architecture, else ``hf``.
 """
 
@@ -34,9 +34,9 @@ from adapteval.core.devices import Placement, cpu_only, resolve_placement
 from adapteval.core.env import threads
 from adapteval.core.errors import ConfigError, IncompatibleError
 from adapteval.core.keys import content_key
-from adapteval.core.plugin import Plugin
+from adapteval.core.plugin import IMAGE, TEXT_MODALITIES, Plugin
 from adapteval.core.registry import Registry
-from adapteval.models.baselines import MajorityBaseline, TfidfBaseline
+from adapteval.models.baselines import MajorityBaseline, PixelBaseline, TfidfBaseline
 from adapteval.models.catalog import lookup
 from adapteval.models.compress import parameter_counts
 from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
@@ -301,6 +301,7 @@ class Tfidf(Baseline):
     description = "non-pretrained baseline: TF-IDF word 1-2 grams + linear model"
     model_class = TfidfBaseline
     fits_on_train = True
+    modalities = frozenset(TEXT_MODALITIES)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
         vec = model.vectorizer(fit_texts)
@@ -311,7 +312,20 @@ class Tfidf(Baseline):
         return 1  # TF-IDF transforms run on one thread
 
 
-for _kind in (HuggingFace(), Causal(), Onnx(), Majority(), Tfidf()):
+class Pixels(Baseline):
+    name = "pixels"
+    description = "non-pretrained baseline: 16x16 RGB pixels, standardised + linear model"
+    model_class = PixelBaseline
+    modalities = frozenset({IMAGE})
+
+    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
+        return Runtime(model.transform, lambda: (0, 0))
+
+    def threads(self) -> int | None:
+        return 1  # resizing runs on one thread
+
+
+for _kind in (HuggingFace(), Causal(), Onnx(), Majority(), Tfidf(), Pixels()):
     MODEL_KINDS.register(_kind)
 
 
