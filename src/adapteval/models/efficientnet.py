@@ -137,6 +137,24 @@ def _mismatch(expected: dict[str, Any], given: dict[str, Any]) -> tuple[list[str
     return missing, unexpected
 
 
+def plain_pointwise(net: torch.nn.Module) -> torch.nn.Module:
+    """``net`` with each 1x1, stride-1 "same padding" convolution replaced by a plain
+    ``Conv2d`` holding the same weights: such a convolution pads nothing, so the outputs
+    are identical, and peft can build LoRA layers beside a plain ``Conv2d`` (the package's
+    own class needs an image size to be constructed)."""
+    for _, parent in list(net.named_modules()):
+        for name, child in list(parent.named_children()):
+            if (isinstance(child, torch.nn.Conv2d) and type(child) is not torch.nn.Conv2d
+                    and child.kernel_size == (1, 1) and child.stride == (1, 1)
+                    and child.groups == 1):
+                plain = torch.nn.Conv2d(child.in_channels, child.out_channels, 1,
+                                        bias=child.bias is not None)
+                plain.weight = child.weight
+                plain.bias = child.bias
+                setattr(parent, name, plain)
+    return net
+
+
 class LiteBody(torch.nn.Module):
     """An EfficientNet-Lite trunk whose output is the pooled feature vector; everything
     trains. ``lora_targets``: the layers LoRA adapts by default."""
@@ -145,7 +163,7 @@ class LiteBody(torch.nn.Module):
 
     def __init__(self, net: Any, dim: int) -> None:
         super().__init__()
-        self.net = net
+        self.net = plain_pointwise(net)
         self.feature_dim = dim
         for param in self.parameters():
             param.requires_grad_(True)

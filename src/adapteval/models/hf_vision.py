@@ -38,16 +38,13 @@ from adapteval.suite.specs import ModelSpec
 
 CLS_FAMILIES = frozenset({"vit", "deit"})
 LORA_TARGETS: dict[str, list[str]] = {
-    "vit": ["query", "value"],
-    "deit": ["query", "value"],
-    "dinov2": ["query", "value"],
-    "clip_vision_model": ["q_proj", "v_proj"],
-    "clip": ["q_proj", "v_proj"],
     "convnext": ["pwconv1", "pwconv2"],
     "resnet": ["convolution"],
 }
-"""Default LoRA targets: attention query/value for transformers; the pointwise (Linear)
-layers of ConvNeXt blocks; ResNet's convolutions."""
+"""Default LoRA targets of convolutional families: the pointwise (Linear) layers of
+ConvNeXt blocks; ResNet's convolutions. Vision transformers (ViT, DINOv2, CLIP) get
+their query/value projections, found by name as for text models (``q_proj``/``v_proj``
+in current transformers, ``query``/``value`` in older releases)."""
 
 
 def pool_output(out: Any, model_type: str) -> torch.Tensor:
@@ -153,13 +150,13 @@ class HFVisionEncoder(ImageEncoder):
 
 class VisionBody(torch.nn.Module):
     """A Hugging Face vision model whose output is the pooled feature vector; everything
-    trains. ``config`` is the model's (LoRA's default targets read its ``model_type``)."""
+    trains. ``lora_targets``: the layers LoRA adapts by default in this family. (No
+    ``config`` attribute: peft would take the wrapper for a transformers model.)"""
 
     def __init__(self, model: Any, model_type: str, dim: int) -> None:
         super().__init__()
         self.model = model
         self.model_type = model_type
-        self.config = model.config
         self.feature_dim = dim
         self.lora_targets = LORA_TARGETS.get(model_type)
         for param in self.parameters():
