@@ -55,10 +55,15 @@ def test_text_only_analyses_are_refused_for_image_tasks(tmp_path, name):
         build_plan(_suite(tmp_path, analyses=[name]))
 
 
-@pytest.mark.parametrize("strategy", ["finetune", "lora", "zeroshot"])
+TEXT_ONLY = [n for n in STRATEGIES.names() if IMAGE not in STRATEGIES[n].modalities]
+
+
+def test_the_prompting_strategies_are_text_only():
+    assert {"zeroshot", "icl"} <= set(TEXT_ONLY)
+
+
+@pytest.mark.parametrize("strategy", TEXT_ONLY)
 def test_text_only_strategies_are_refused_for_image_tasks(tmp_path, strategy):
-    if IMAGE in STRATEGIES[strategy].modalities:
-        pytest.skip(f"{strategy} takes images")
     with pytest.raises(IncompatibleError, match=f"strategy '{strategy}' does not accept"):
         build_plan(_suite(tmp_path, strategies=[strategy]))
 
