@@ -40,7 +40,7 @@ from adapteval.store import CellRow
 from adapteval.suite.specs import BootstrapSpec
 from adapteval.summaries.ensembles import ensemble_label, ensemble_rows, pairwise_overlap
 from adapteval.summaries.labels import Labels
-from adapteval.summaries.ladder import BASELINE_REFERENCE, ladder_frame, ladder_rungs
+from adapteval.summaries.ladder import BASELINE_REFERENCES, ladder_frame, ladder_rungs
 from adapteval.summaries.per_model import flexibility_summary
 from adapteval.summaries.transfer import TransferMatrix, transfer_matrices, transfer_summary
 from adapteval.verdict import Verdict, verdict
@@ -328,7 +328,7 @@ class Results:
             name = self.primary_metric(t).name
             mine = {seed: self.scored[k][name] for seed, k in seeds.items()}
             refs = []
-            for base in sorted(m for m, k in self.baselines.items() if k == BASELINE_REFERENCE):
+            for base in sorted(m for m, k in self.baselines.items() if k in BASELINE_REFERENCES):
                 if base != m:
                     ref_s = s if (base, t, s) in groups else "probe"
                     refs.append(("baseline", f"{base} · {ref_s}", groups.get((base, t, ref_s))))

@@ -56,7 +56,8 @@ def test_an_unknown_kind_is_one_line_listing_the_valid_kinds():
         resolve_model(ModelSpec(source="x", kind="bert"), Path.cwd(), where="suite.yaml: models[0]")
     line = err.value.one_line()
     assert "suite.yaml: models[0].kind" in line and "unknown model kind 'bert'" in line
-    assert "valid model_kinds: causal, hf, majority, onnx, tfidf" in line
+    assert ("valid model_kinds: causal, efficientnet-lite, hf, hf-vision, majority, onnx, "
+            "pixels, tfidf") in line
 
 
 def test_tfidf_runtime_counts_its_vocabulary(tmp_path):

@@ -1,7 +1,8 @@
-"""Non-pretrained reference models: majority class and TF-IDF + a linear model.
+"""Non-pretrained reference models: majority class, TF-IDF + a linear model (text) and
+downsampled pixels + a linear model (images).
 
 They answer "how much does pretraining buy at all?". Unlike pretrained encoders they
-are fitted on the training texts a strategy sees (TF-IDF learns its vocabulary there).
+are fitted on the training items a strategy sees (TF-IDF learns its vocabulary there).
 """
 
 from __future__ import annotations
@@ -65,3 +66,43 @@ class TfidfBaseline:
 
         return Ridge(alpha=1.0) if regression else LogisticRegression(C=10.0, max_iter=2000)
 
+
+
+PIXEL_SIDE = 16
+
+
+def pixel_features(images: list[np.ndarray], side: int = PIXEL_SIDE) -> np.ndarray:
+    """Each uint8 RGB image resized to ``side`` x ``side`` (Pillow, bilinear with its
+    antialiasing when shrinking), as float32 values in [0, 1]: ``side * side * 3``
+    columns, channels last."""
+    from PIL import Image
+
+    out = np.empty((len(images), side * side * 3), dtype=np.float32)
+    for i, image in enumerate(images):
+        small = Image.fromarray(np.asarray(image, dtype=np.uint8), "RGB").resize(
+            (side, side), Image.Resampling.BILINEAR)
+        out[i] = np.asarray(small, dtype=np.float32).reshape(-1) / 255.0
+    return out
+
+
+class PixelBaseline:
+    """The images' own pixels, downsampled to 16 x 16 RGB (768 numbers), standardised,
+    with logistic regression (C=1) or ridge: what a linear model learns without any
+    pretraining, as TF-IDF is for text."""
+
+    kind = "pixels"
+    pretrained = False
+
+    def transform(self, images: list[np.ndarray]) -> np.ndarray:
+        return pixel_features(images)
+
+    def fit_transform(self, fit_images, fit_pairs, views) -> list[np.ndarray]:
+        return [pixel_features(images) for images, _ in views]
+
+    def head(self, regression: bool) -> Any:
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        linear = Ridge(alpha=1.0) if regression else LogisticRegression(C=1.0, max_iter=2000)
+        return make_pipeline(StandardScaler(), linear)

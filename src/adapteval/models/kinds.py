@@ -17,98 +17,36 @@ pretrained, and provides:
   ``weight_path`` (what is on disk), ``threads`` and ``preload``.
 
 Built in: ``hf`` (Hugging Face folders, catalog names or hub ids; ``random_init`` is one
-of its options), ``causal`` (decoder-only language models, GGUF files included), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``
-and ``tfidf``. ``kind: auto`` takes the catalog's kind for a short name, ``causal`` for a GGUF file or a
-folder whose config names a causal-LM architecture, else ``hf``.
+of its options), ``causal`` (decoder-only language models, GGUF files included), ``onnx`` (onnxruntime), and the non-pretrained baselines ``majority``,
+``tfidf`` (text) and ``pixels`` (images). Image kinds (``efficientnet-lite``,
+``hf-vision``) live in :mod:`adapteval.models.image_kinds`.
+``kind: auto`` takes the catalog's kind for a short name, an image kind for a vision folder or
+an EfficientNet-Lite weight file, ``causal`` for a GGUF file or a folder whose config names a
+causal-LM architecture, else ``hf``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from adapteval.core.devices import Placement, cpu_only, resolve_placement
 from adapteval.core.env import threads
-from adapteval.core.errors import ConfigError, IncompatibleError
+from adapteval.core.errors import ConfigError
 from adapteval.core.keys import content_key
-from adapteval.core.plugin import Plugin
-from adapteval.core.registry import Registry
-from adapteval.models.baselines import MajorityBaseline, TfidfBaseline
+from adapteval.core.plugin import IMAGE, TEXT_MODALITIES
+from adapteval.models.baselines import MajorityBaseline, PixelBaseline, TfidfBaseline
 from adapteval.models.catalog import lookup
 from adapteval.models.compress import parameter_counts
 from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
 from adapteval.models.hf import resolve_model_dir, weight_format
+from adapteval.models.image_kinds import image_kind_of
+from adapteval.models.kind import MODEL_KINDS, ModelKind, Runtime, encode_in_one_batch
 from adapteval.models.onnx import find_onnx_file, initializer_counts
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
 
-
-@dataclass(frozen=True)
-class Runtime:
-    """What the cost analyses run and count for one loaded model."""
-
-    encode: Callable[[list[str]], Any]  # texts -> features, the call that is timed
-    count: Callable[[], tuple[int, int]]  # (total, non-zero) numbers in the weights
-
-
-class ModelKind(Plugin):
-    """Base of model kinds: subclasses set ``name`` and implement ``resolve``/``load``."""
-
-    kind: ClassVar[str] = "model kind"
-    pretrained: ClassVar[bool] = True
-    torch_weights: ClassVar[bool] = False
-    """The loaded model holds a torch module (``.model``) whose weights, read from
-    ``ref.folder``, can be trained, pruned or quantized."""
-    constant: ClassVar[bool] = False
-    """Its outputs do not depend on the text (majority): nothing to time or rank."""
-    fits_on_train: ClassVar[bool] = False
-    """Encoding needs the training texts first (the TF-IDF vocabulary)."""
-    prompts: ClassVar[bool] = False
-    """A language model that scores text continuations (the prompting strategies)."""
-
-    def ref(self, spec: ModelSpec, folder: Path | None, fingerprint: str,
-            tokenizer_folder: Path | None = None, placement: Placement | None = None) -> ModelRef:
-        if placement is None:
-            placement = self.placement(spec)
-        return ModelRef(spec.label, spec, self.name, folder, fingerprint, tokenizer_folder,
-                        self.pretrained, placement)
-
-    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
-        """Where ``spec`` computes, or one ConfigError line; None: on the CPU only (the
-        default: any other ``device``/``dtype`` is refused)."""
-        cpu_only(spec.device, spec.dtype, what=f"a {self.name} model", where=where)
-        return None
-
-    def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def load(self, ref: ModelRef) -> Any:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
-        """Encoders: ``model.encode`` in one batch, weights counted lazily."""
-        raise IncompatibleError(f"a {self.name} model has nothing to time")
-
-    def weight_path(self, ref: ModelRef) -> Path | None:
-        """The file or folder whose size is the model's size on disk (None: nothing)."""
-        return None
-
-    def threads(self) -> int | None:
-        """Threads this kind's encoder computes with, in this process."""
-        return threads() or os.cpu_count()
-
-    def preload(self) -> None:
-        """Import this kind's libraries (before a measuring process forks)."""
-
-
-MODEL_KINDS: Registry[ModelKind] = Registry("model_kinds", "model kind")
-
-
-def _encode_in_one_batch(model: Any) -> Callable[[list[str]], Any]:
-    return lambda batch: model.encode(batch, batch_size=len(batch))
+__all__ = ["MODEL_KINDS", "ModelKind", "Runtime", "kind_of", "load_model", "resolve_model"]
 
 
 class HuggingFace(ModelKind):
@@ -152,7 +90,7 @@ class HuggingFace(ModelKind):
                            placement=ref.placement)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
-        return Runtime(_encode_in_one_batch(model), lambda: parameter_counts(model.model))
+        return Runtime(encode_in_one_batch(model), lambda: parameter_counts(model.model))
 
     def weight_path(self, ref: ModelRef) -> Path | None:
         return ref.folder
@@ -210,7 +148,7 @@ class Causal(HuggingFace):
         return self.loaded(CausalLM, ref)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
-        return Runtime(_encode_in_one_batch(model), lambda: parameter_counts(model.lm))
+        return Runtime(encode_in_one_batch(model), lambda: parameter_counts(model.lm))
 
 
 class Onnx(ModelKind):
@@ -263,7 +201,7 @@ class Onnx(ModelKind):
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
         assert ref.folder is not None
         folder = ref.folder
-        return Runtime(_encode_in_one_batch(model), lambda: initializer_counts(folder))
+        return Runtime(encode_in_one_batch(model), lambda: initializer_counts(folder))
 
     def weight_path(self, ref: ModelRef) -> Path | None:
         return ref.folder
@@ -301,6 +239,7 @@ class Tfidf(Baseline):
     description = "non-pretrained baseline: TF-IDF word 1-2 grams + linear model"
     model_class = TfidfBaseline
     fits_on_train = True
+    modalities = frozenset(TEXT_MODALITIES)
 
     def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
         vec = model.vectorizer(fit_texts)
@@ -311,18 +250,35 @@ class Tfidf(Baseline):
         return 1  # TF-IDF transforms run on one thread
 
 
-for _kind in (HuggingFace(), Causal(), Onnx(), Majority(), Tfidf()):
+class Pixels(Baseline):
+    name = "pixels"
+    description = "non-pretrained baseline: 16x16 RGB pixels, standardised + linear model"
+    model_class = PixelBaseline
+    modalities = frozenset({IMAGE})
+
+    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
+        return Runtime(model.transform, lambda: (0, 0))
+
+    def threads(self) -> int | None:
+        return 1  # resizing runs on one thread
+
+
+for _kind in (HuggingFace(), Causal(), Onnx(), Majority(), Tfidf(), Pixels()):
     MODEL_KINDS.register(_kind)
 
 
 def kind_of(spec: ModelSpec, *, where: str, base_dir: Path | None = None) -> ModelKind:
-    """The model kind of ``spec``: ``auto`` takes the catalog's kind for a short name,
-    else ``hf``; an unknown name is one ConfigError line listing the valid kinds."""
+    """The model kind of ``spec``: ``auto`` takes the catalog's kind for a short name, an
+    image kind for a vision folder or EfficientNet-Lite weight file, ``causal`` for a
+    decoder, else ``hf``; an unknown name is one ConfigError line listing the valid kinds."""
     name = spec.kind
     if name == "auto":
         entry = lookup(spec.source)
-        name = entry.kind if entry is not None else ("causal" if is_causal_path(spec.source, base_dir)
-                                                     else "hf")
+        if entry is not None:
+            name = entry.kind
+        else:
+            name = image_kind_of(spec.source, base_dir) or (
+                "causal" if is_causal_path(spec.source, base_dir) else "hf")
     return MODEL_KINDS.get(name, where=f"{where}.kind")
 
 

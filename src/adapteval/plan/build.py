@@ -106,8 +106,9 @@ def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Str
     """Every model kind, strategy and analysis accepts the items of the tasks it meets."""
     users: list[tuple[str, str, frozenset[str], list[Task]]] = []
     for i, m in enumerate(models):
+        mine = [t for t in tasks if m.spec.tasks is None or t.name in m.spec.tasks]
         users.append((f"model {m.label!r} ({m.kind})", f"models[{i}]",
-                      MODEL_KINDS.get(m.kind).modalities, tasks))
+                      MODEL_KINDS.get(m.kind).modalities, mine))
     for i, s in enumerate(strategies):
         users.append((f"strategy {s.name!r}", f"strategies[{i}]", type(s).modalities, tasks))
     for i, a in enumerate(analyses):
@@ -126,7 +127,7 @@ def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Str
 
 def _strategies(suite: Suite) -> list[Strategy]:
     strategies = []
-    models = [m.label for m in suite.models] + list(suite.baselines)
+    models = [m.label for m in suite.models] + suite.baseline_names
     for i, s in enumerate(suite.strategies):
         where = f"{suite.source}: strategies[{i}]"
         strategies.append(STRATEGIES.get(s.name, where=where).from_params(s.params, where=where))
@@ -157,7 +158,7 @@ def _analyses(suite: Suite, strategy_names: list[str]) -> list[Analysis]:
         for field_, what, listed, known in (
             ("strategies", "strategy", a.strategies, strategy_names),
             ("tasks", "task", a.tasks, [t.name for t in suite.tasks]),
-            ("models", "model", a.models, [m.label for m in suite.models] + list(suite.baselines)),
+            ("models", "model", a.models, [m.label for m in suite.models] + suite.baseline_names),
             ("seeds", "seed", a.seeds, suite.seeds),
         ):
             for value in listed or []:
@@ -177,8 +178,30 @@ def _analyses(suite: Suite, strategy_names: list[str]) -> list[Analysis]:
     return analyses
 
 
-def _models(suite: Suite) -> list[ModelRef]:
-    specs = list(suite.models)
+def _baselines(suite: Suite, tasks: list[Task] | None) -> list[ModelSpec]:
+    """The baselines to add: those listed (before the tasks are read: ``tasks`` None), or
+    by default majority on every task and each other baseline on the tasks of its
+    modality (tfidf on text, pixels on images), none the suite lists as a model."""
+    if (suite.baselines is None) != (tasks is not None):
+        return []
+    out = []
+    for b in suite.baseline_names:
+        if any((m.kind == b) or (m.kind == "auto" and m.source == b) for m in suite.models):
+            continue
+        if tasks is None:
+            out.append(ModelSpec(source=b))
+            continue
+        mine = [t.name for t in tasks if t.modality in MODEL_KINDS.get(b).modalities]
+        if mine:
+            out.append(ModelSpec(source=b, tasks=None if len(mine) == len(tasks) else mine))
+    return out
+
+
+def _models(suite: Suite, tasks: list[Task] | None = None,
+            known: list[ModelRef] | None = None) -> list[ModelRef]:
+    """``suite``'s models resolved, with the listed baselines; given ``tasks``, the
+    default baselines (checked against ``known``, the models resolved before)."""
+    specs = list(suite.models) if tasks is None else []
     for i, m in enumerate(specs):
         for value in m.tasks or []:
             if value not in [t.name for t in suite.tasks]:
@@ -187,13 +210,12 @@ def _models(suite: Suite) -> list[ModelRef]:
                     where=f"{suite.source}: models[{i}].tasks",
                     fix=f"use one of: {', '.join(t.name for t in suite.tasks)}",
                 )
-    for b in suite.baselines:
-        if not any((m.kind == b) or (m.kind == "auto" and m.source == b) for m in specs):
-            specs.append(ModelSpec(source=b))
-    models = [
-        resolve_model(m, suite.base_dir, where=f"{suite.source}: models[{i}] ({m.label})")
-        for i, m in enumerate(specs)
-    ]
+    specs += _baselines(suite, tasks)
+    known = known or []
+    start = len(known)
+    models = [*known, *(
+        resolve_model(m, suite.base_dir, where=f"{suite.source}: models[{start + i}] ({m.label})")
+        for i, m in enumerate(specs))]
     seen: dict[str, str] = {}
     for i, m in enumerate(models):
         if m.key in seen:
@@ -216,6 +238,7 @@ def build_plan(suite: Suite) -> Plan:
         load_task(t, suite.base_dir, where=f"{suite.source}: tasks[{i}] ({t.name})")
         for i, t in enumerate(suite.tasks)
     ]
+    models = _models(suite, tasks, models)
     _check_tasks(suite, tasks)
     _check_metrics(suite, tasks)
     _check_modalities(suite, models, strategies, analyses, tasks)

@@ -16,7 +16,7 @@ from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.section import Cell, PlotSpec, Section, SectionTable, columns, missing
 from adapteval.core.keys import jsonable
 from adapteval.presentation.records import records, why
-from adapteval.results import BASELINE_REFERENCE, Results
+from adapteval.results import BASELINE_REFERENCES, Results
 
 
 def climbing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -107,14 +107,14 @@ def plot_data(results: Results, frame: pd.DataFrame) -> dict[str, Any] | None:
                   for r in on.itertuples() if r.model in set(frame["model"])]
         refs = [{"task": "P_avg", "label": f"{r.model} · {r.strategy}", "value": r.P_avg}
                 for r in on.itertuples() if r.strategy == "probe"
-                and results.baselines.get(r.model) == BASELINE_REFERENCE]
+                and results.baselines.get(r.model) in BASELINE_REFERENCES]
     else:
         points = frame[["model", "strategy", "rung", "task", "value", "ci_low",
                         "ci_high"]].to_dict("records")
         board = results.summary()
         refs = [{"task": r.task, "label": f"{r.model} · {r.strategy}", "value": r.value}
                 for r in board.itertuples() if r.strategy == "probe" and r.task in tasks
-                and results.baselines.get(r.model) == BASELINE_REFERENCE
+                and results.baselines.get(r.model) in BASELINE_REFERENCES
                 and r.metric == results.primary_metric(r.task).name]
     points = [p for p in jsonable(points) if p["value"] is not None]
     if not points:

@@ -1,7 +1,10 @@
 """Full fine-tuning: every encoder weight and a task head train on the task.
 
 Encoders and decoder-only LMs alike: a decoder's body trains under the head on its
-last real token (the pad token is set at load). The cell's info reports trainable and
+last real token (the pad token is set at load). Image encoders (EfficientNet-Lite,
+Hugging Face vision models) train on batches of pixels made by their own preprocessing,
+under the head on their pooled features; batch norm layers use batch statistics while
+training, as the networks were trained. The cell's info reports trainable and
 total parameters and the peak memory of training (``train_peak_memory_mb``: the rise of
 resident memory on the CPU, torch's peak allocation on a GPU).
 
@@ -29,8 +32,9 @@ from adapteval.contracts.strategy import (
 )
 from adapteval.core.errors import IncompatibleError
 from adapteval.core.memory import PeakMemory
-from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
+from adapteval.core.plugin import IMAGE, TASK_TYPES, TEXT, TEXT_PAIR
 from adapteval.data.task import View
+from adapteval.strategies.image_batches import image_view
 from adapteval.strategies.text_batches import carve_validation, encode_view
 from adapteval.strategies.train_params import TrainParams
 
@@ -40,27 +44,36 @@ if TYPE_CHECKING:
 
 class TrainedPredictor(Predictor):
     """A trained task model (``training.TaskModel``: encoder, pooling, head) with the
-    tokenizer and settings it was trained with."""
+    tokenizer and settings it was trained with; for images, ``preprocess`` (the
+    encoder's transform) instead of a tokenizer."""
 
     kind = "trained"
 
     def __init__(
         self, task: Any, model: Any, objective: Any, tokenizer: Any, max_length: int,
-        batch_size: int,
+        batch_size: int, preprocess: Any = None,
     ) -> None:
         super().__init__(task)
         self.model, self.objective, self.tokenizer = model, objective, tokenizer
         self.max_length, self.batch_size = max_length, batch_size
-        self.pad_id = tokenizer.pad_token_id or 0
+        self.preprocess = preprocess
+        self.pad_id = (tokenizer.pad_token_id or 0) if tokenizer is not None else 0
 
-    def scores(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+    def scores(self, texts: list[Any], pairs: list[str] | None = None) -> Any:
         from adapteval.strategies.training import predict
 
         view = View(list(texts), list(pairs) if pairs is not None else None, np.zeros(len(texts)))
-        out = predict(self.model, encode_view(self.tokenizer, view, self.max_length),
-                      self.batch_size, self.pad_id)
+        out = predict(self.model, model_inputs(view, self.tokenizer, self.preprocess,
+                                               self.max_length), self.batch_size, self.pad_id)
         y_pred, proba = self.objective.decode(out)
         return y_pred if proba is None else proba
+
+
+def model_inputs(view: View, tokenizer: Any, preprocess: Any, max_length: int) -> Any:
+    """Token ids of a text view, or an image view with its encoder's preprocessing."""
+    if preprocess is not None:
+        return image_view(view, preprocess)
+    return encode_view(tokenizer, view, max_length)
 
 
 def validation_views(
@@ -98,12 +111,13 @@ def default_head_lr(normalized: bool) -> float:
 
 
 class TrainedStrategy(Strategy):
-    """Base of strategies that train a fresh copy of a Hugging Face encoder with a head."""
+    """Base of strategies that train a fresh copy of an encoder (Hugging Face text or
+    vision, a decoder's body, EfficientNet-Lite) with a head."""
 
     frozen = False
     embeds = False
     Params = TrainParams
-    modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is tokenized as one input
+    modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # a pair is tokenized as one input
     task_types = frozenset(TASK_TYPES)
 
     def supports(self, model_kind: ModelKind) -> bool:
@@ -127,21 +141,30 @@ class TrainedStrategy(Strategy):
 
         p: TrainParams = self.params  # type: ignore[assignment]
         enc, task, test = ctx.model, ctx.task, ctx.split.test
+        images = hasattr(enc, "preprocess")  # an image encoder: pixels, no tokens
         if p.head_learning_rate is None:  # unit-norm inputs need larger steps to move logits
-            p = p.model_copy(update={"head_learning_rate": default_head_lr(enc.pooling.normalize)})
+            normalized = not images and enc.pooling.normalize
+            p = p.model_copy(update={"head_learning_rate": default_head_lr(normalized)})
         n_classes = None if task.is_regression else len(task.classes or ())
         fit_view, val_view, val_source = validation_views(ctx, p, n_classes)
-        max_length = p.max_length or enc.pooling.max_length
-        tok, pad_id = enc.tokenizer, enc.tokenizer.pad_token_id or 0
-        fit, test_enc = encode_view(tok, fit_view, max_length), encode_view(tok, test, max_length)
-        val = encode_view(tok, val_view, max_length) if val_view is not None else None
+        max_length = 0 if images else p.max_length or enc.pooling.max_length
+        tok = None if images else enc.tokenizer
+        pad_id = 0 if images else enc.tokenizer.pad_token_id or 0
+        prep = enc.preprocess if images else None
+
+        def inputs(view: View) -> Any:
+            return model_inputs(view, tok, prep, max_length)
+
+        fit, test_enc = inputs(fit_view), inputs(test)
+        val = inputs(val_view) if val_view is not None else None
         objective = Objective.for_task(n_classes, p.metric, fit.y)
         with seeded(ctx.seed):
             encoder = self.prepare(load_encoder(enc))
             if p.gradient_checkpointing:
                 checkpointing(encoder)
             head_init = torch.Generator().manual_seed(ctx.seed)
-            model = TaskModel(encoder, enc.pool, objective.n_out, p.dropout, head_init)
+            model = TaskModel(encoder, None if images else enc.pool, objective.n_out, p.dropout,
+                              head_init)
             rng = np.random.default_rng(ctx.seed)
             with PeakMemory(getattr(enc, "device", None)) as memory:
                 loop = train(model, fit, val, objective, p, rng, pad_id, ctx.progress)
@@ -164,7 +187,8 @@ class TrainedStrategy(Strategy):
             test.y, y_pred[None], proba[None] if proba is not None else None, test.rows, info
         )
         return Fitted(
-            TrainedPredictor(task, model, objective, tok, max_length, p.eval_batch_size), preds
+            TrainedPredictor(task, model, objective, tok, max_length, p.eval_batch_size, prep),
+            preds
         )
 
 

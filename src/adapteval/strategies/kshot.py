@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from adapteval.contracts.strategy import STRATEGIES, CellContext, Fitted, Predictions, Strategy
-from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR
+from adapteval.core.plugin import IMAGE, TASK_TYPES, TEXT, TEXT_PAIR
 from adapteval.data.task import Split, Task, View
 from adapteval.strategies.probe import (
     MTEB_SEED,
@@ -102,7 +102,7 @@ class KShot(Strategy):
     description = "frozen probe on k examples per label, resampled n_experiments times"
     rung = 2
     Params = KShotParams
-    modalities = frozenset({TEXT, TEXT_PAIR})
+    modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # it works on features
     task_types = frozenset(TASK_TYPES)  # regression draws n_samples items
 
     def draws(self, task: Task, train: View, seed: int) -> list[np.ndarray]:

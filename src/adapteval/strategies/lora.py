@@ -5,6 +5,13 @@ adapters (rank ``r``, scale ``alpha / r``) on its query/value projections, and o
 adapters and the task head train. Default targets come from a small table of common
 architectures (encoders and decoder-only LMs), else from Linear layers named like
 query/value projections.
+
+Image bodies say their own default targets (``lora_targets``): EfficientNet-Lite's 1x1
+convolutions (each block's expansion and projection, and the head's), a low-rank update
+of a per-pixel linear map; ViT, DINOv2 and CLIP vision: query/value projections (found by
+name); ConvNeXt: the two pointwise Linear layers of each block; ResNet: its convolutions
+(peft adapts Conv2d layers with convolutions of the same kernel and stride). Batch
+norm statistics of a convolutional body keep updating while the adapters train.
 """
 
 from __future__ import annotations
@@ -67,10 +74,10 @@ class LoraParams(TrainParams):
 
 def linear_names(model: Any) -> set[str]:
     """Last name component of every Linear layer (and of GPT-2's Conv1D, a Linear with
-    transposed weights, which peft adapts too)."""
+    transposed weights, and of Conv2d layers, which peft adapts too)."""
     import torch
 
-    kinds: tuple[type, ...] = (torch.nn.Linear,)
+    kinds: tuple[type, ...] = (torch.nn.Linear, torch.nn.Conv2d)
     try:
         from transformers.pytorch_utils import Conv1D
 
@@ -91,9 +98,14 @@ def conv1d_targets(model: Any, targets: list[str]) -> bool:
 
 
 def default_targets(model: Any) -> list[str]:
-    """Query/value projections of ``model``: from the table, else found by name."""
+    """Query/value projections of ``model``: its own ``lora_targets`` (image bodies), from
+    the table, else found by name."""
     names = linear_names(model)
-    known = TARGETS.get(getattr(model.config, "model_type", ""), [])
+    own = getattr(model, "lora_targets", None)
+    if own and set(own) <= names:
+        return list(own)
+    config = getattr(model, "config", None)
+    known = TARGETS.get(getattr(config, "model_type", ""), [])
     if known and set(known) <= names:
         return known
     for pattern in (QUERY_VALUE, FUSED):

@@ -37,7 +37,7 @@ from adapteval.contracts.strategy import (
     Predictor,
     Strategy,
 )
-from adapteval.core.plugin import TASK_TYPES, TEXT, TEXT_PAIR, Params
+from adapteval.core.plugin import IMAGE, TASK_TYPES, TEXT, TEXT_PAIR, Params
 from adapteval.data.task import Task, View
 from adapteval.strategies.frozen import frozen_features
 from adapteval.transferability.regularization import (
@@ -232,7 +232,7 @@ class Probe(Strategy):
     description = "frozen encoder + logistic regression (classification) / ridge (regression)"
     rung = 3
     Params = ProbeParams
-    modalities = frozenset({TEXT, TEXT_PAIR})  # a pair is [u, v, |u - v|, u * v]
+    modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # a pair is [u, v, |u - v|, u * v]
     task_types = frozenset(TASK_TYPES)
 
     def fit(self, ctx: CellContext) -> Fitted:

@@ -2,7 +2,8 @@
 
 An encoder plus a task head (dropout + linear on the model's own pooled output) is
 trained with AdamW under a linear warm-up / linear decay schedule, gradient clipping and
-optional gradient accumulation, over length-grouped, dynamically padded batches. The
+optional gradient accumulation, over length-grouped, dynamically padded batches (texts)
+or batches of preprocessed pixels (images, ``strategies.image_batches``). The
 validation set is scored every ``eval_every`` steps (default: each epoch); training stops
 after ``patience`` evaluations without improvement or when ``max_seconds`` is spent, and
 the best state is put back before the test split is predicted.
@@ -50,10 +51,12 @@ LOW_PRECISION = (torch.bfloat16, torch.float16)
 class TaskModel(torch.nn.Module):
     """Encoder, the model's pooling, dropout and a linear head (one output per class),
     on the encoder's device; a low-precision encoder runs in mixed precision (see the
-    module docstring): ``compute_dtype`` is its dtype then, else None."""
+    module docstring): ``compute_dtype`` is its dtype then, else None. An image body
+    (``pool`` None) takes ``pixel_values`` and returns pooled features of width
+    ``feature_dim``."""
 
     def __init__(
-        self, encoder: torch.nn.Module, pool: Callable, n_out: int, dropout: float,
+        self, encoder: torch.nn.Module, pool: Callable | None, n_out: int, dropout: float,
         generator: torch.Generator,
     ) -> None:
         super().__init__()
@@ -68,7 +71,8 @@ class TaskModel(torch.nn.Module):
         self.encoder = encoder
         self.pool = pool
         self.dropout = torch.nn.Dropout(dropout)
-        self.head = torch.nn.Linear(encoder.config.hidden_size, n_out)
+        width = getattr(encoder, "feature_dim", None) or encoder.config.hidden_size
+        self.head = torch.nn.Linear(width, n_out)
         with torch.no_grad():
             torch.nn.init.normal_(self.head.weight, std=0.02, generator=generator)
             self.head.bias.zero_()
@@ -80,6 +84,10 @@ class TaskModel(torch.nn.Module):
         return torch.autocast(self.device.type, dtype=self.compute_dtype)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.pool is None:  # an image body: it returns pooled features itself
+            with self.autocast():
+                pooled = self.encoder(**batch)
+            return self.head(self.dropout(pooled.float()))
         with self.autocast():
             hidden = self.encoder(**batch).last_hidden_state
         pooled = self.pool(hidden.float(), batch["attention_mask"])
@@ -211,8 +219,16 @@ def linear_schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def batch_of(data: Any, idx: np.ndarray, pad_id: int, device: Any) -> dict[str, torch.Tensor]:
+    """The model inputs of items ``idx``: padded token ids of texts, or pixel tensors of
+    images (data that collates itself: ``image_batches.ImageData``)."""
+    if hasattr(data, "collate"):
+        return data.collate(idx, device)
+    return collate(data, idx, pad_id, device)
+
+
 def predict(
-    model: TaskModel, data: Encoded, batch_size: int, pad_id: int, progress: Progress = None
+    model: TaskModel, data: Encoded | Any, batch_size: int, pad_id: int, progress: Progress = None
 ) -> np.ndarray:
     """Raw outputs (n, n_out) in input order, in eval mode without gradients."""
     was_training = model.training
@@ -221,7 +237,7 @@ def predict(
     batches = sorted_batches(data.lengths, batch_size)
     with torch.inference_mode():
         for i, idx in enumerate(batches):
-            out[idx] = model(collate(data, idx, pad_id, model.device)).double().cpu().numpy()
+            out[idx] = model(batch_of(data, idx, pad_id, model.device)).double().cpu().numpy()
             if progress is not None:
                 progress("predicting", i + 1, len(batches))
     model.train(was_training)
@@ -263,7 +279,7 @@ def plan_steps(n_fit: int, params: TrainParams) -> tuple[int, int]:
 
 
 def train(
-    model: TaskModel, fit: Encoded, val: Encoded | None, objective: Objective, params: TrainParams,
+    model: TaskModel, fit: Encoded | Any, val: Encoded | Any | None, objective: Objective, params: TrainParams,
     rng: np.random.Generator, pad_id: int, progress: Progress = None,
 ) -> LoopResult:
     """Train ``model`` in place; leave it holding the best validated state, in eval mode."""
@@ -285,7 +301,7 @@ def train(
         for g, group in enumerate(groups):
             n_group = sum(len(idx) for idx in group)
             for idx in group:
-                loss = objective.loss(model(collate(fit, idx, pad_id, model.device)), fit.y[idx])
+                loss = objective.loss(model(batch_of(fit, idx, pad_id, model.device)), fit.y[idx])
                 if scaler is None:
                     (loss / n_group).backward()
                 else:

@@ -29,6 +29,10 @@ from adapteval.suite.specs import (
     safe_name,
 )
 
+DEFAULT_BASELINES = ("majority", "tfidf", "pixels")
+"""Baselines a suite runs unless it lists its own: majority on every task, tfidf on text
+tasks, pixels on image tasks."""
+
 
 class Suite(Strict):
     """A whole evaluation: models × tasks × strategies × seeds."""
@@ -47,9 +51,9 @@ class Suite(Strict):
         default_factory=lambda: [0], min_length=1
     )
     metrics: list[str] | None = Field(default=None, description="default: all that apply")
-    baselines: list[Literal["majority", "tfidf"]] = Field(
-        default_factory=lambda: ["majority", "tfidf"]
-    )
+    baselines: list[Literal["majority", "tfidf", "pixels"]] | None = Field(
+        default=None, description="non-pretrained reference models; default: majority, and "
+        "per task the one of its modality (tfidf for text, pixels for images)")
     output_dir: str = "adapteval-results"
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     rank: RankSpec = Field(default_factory=RankSpec)
@@ -120,7 +124,7 @@ class Suite(Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{field}: names must be unique; {dupes[0]!r} appears twice")
-        known = [m.label for m in self.models] + [b for b in self.baselines
+        known = [m.label for m in self.models] + [b for b in self.baseline_names
                                                   if b not in [m.label for m in self.models]]
         for i, members in enumerate(self.ensembles):
             for name in members:
@@ -130,6 +134,12 @@ class Suite(Strict):
             if len(set(members)) < 2 or len(set(members)) != len(members):
                 raise ValueError(f"ensembles[{i}]: list two or more distinct models")
         return self
+
+    @property
+    def baseline_names(self) -> list[str]:
+        """The baselines listed, or by default every one that may join (each on the
+        tasks of its modality)."""
+        return list(self.baselines) if self.baselines is not None else list(DEFAULT_BASELINES)
 
     @property
     def base_dir(self) -> Path:

@@ -1,6 +1,6 @@
 """The customizability ladder: per model and task, the strategies in rung order
 (zeroshot, icl, kshot, probe, lora, finetune: ``Strategy.rung``) with paired gains over
-the rung below and over the TF-IDF baseline. Read by ``Results.ladder()``."""
+the rung below and over the TF-IDF baseline (text) or the pixel baseline (images). Read by ``Results.ladder()``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pandas as pd
 from adapteval.statistics import Scored, paired_difference
 from adapteval.strategies import STRATEGIES
 
-BASELINE_REFERENCE = "tfidf"
+BASELINE_REFERENCES = ("tfidf", "pixels")
+"""The non-pretrained baselines gains are measured against: TF-IDF on text, pixels on
+images (each runs on the tasks of its modality)."""
 LADDER_COLUMNS = [
     "model", "task", "strategy", "rung", "metric", "value", "std", "ci_low", "ci_high",
     "n_seeds", "previous", "gain_over_previous", "gain_std", "gain_ci_low", "gain_ci_high",
@@ -60,7 +62,7 @@ def ladder_frame(results: Any) -> pd.DataFrame:
         return order.index(value) if value in order else len(order)
 
     ran = {(m, t) for m, t, _ in groups}
-    bases = sorted(b for b, k in results.baselines.items() if k == BASELINE_REFERENCE)
+    bases = sorted(b for b, k in results.baselines.items() if k in BASELINE_REFERENCES)
     recs = []
     for m, t in sorted(ladders, key=lambda k: (place("model", k[0]), place("task", k[1]))):
         name = results.primary_metric(t).name
@@ -87,7 +89,7 @@ def ladder_frame(results: Any) -> pd.DataFrame:
                               for k, v in why.items()})
             gain, why = _gain(results,
                 mine, groups.get((base, t, base_s)) if base else None, name,
-                f"no {BASELINE_REFERENCE} baseline on {t}" if base is None else
+                f"no {' or '.join(BASELINE_REFERENCES)} baseline on {t}" if base is None else
                 f"no seed in common with {base} · {base_s}")
             rec.update(gain_over_baseline=gain[0], baseline_gain_ci_low=gain[2],
                        baseline_gain_ci_high=gain[3])

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from adapteval.core.plugin import TEXT_MODALITIES
 from adapteval.metrics import Metric, bootstrap_indices
 from adapteval.perturbations.images import SEVERITIES, corrupt_images
 from adapteval.perturbations.registry import perturb_texts
@@ -114,6 +115,12 @@ def check_estimator_deterministic(estimator: Any) -> None:
             f"{kind}: the estimator modified its inputs")
 
 
+def sample_images(n: int = 6) -> list[np.ndarray]:
+    """Seeded uint8 RGB images of mixed sizes (the image modality's item form)."""
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (8 + 3 * i, 10 + 2 * i, 3), dtype=np.uint8) for i in range(n)]
+
+
 def _dense(x: Any) -> np.ndarray:
     return np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float64)
 
@@ -127,9 +134,10 @@ def check_model_kind_batching(kind: Any, spec: ModelSpec, base_dir: Path | None 
         "resolving the same spec twice gives different keys")
     assert ref.kind == kind.name, f"resolve returned a ref of kind {ref.kind!r}"
     model = kind.load(ref)
-    if hasattr(model, "fit_transform"):  # a baseline fitted on the training texts
-        whole = _dense(model.fit_transform(TEXTS, None, [(TEXTS, None)])[0])
-        parts = model.fit_transform(TEXTS, None, [([t], None) for t in TEXTS])
+    if hasattr(model, "fit_transform"):  # a baseline fitted on the training items
+        texts = TEXTS if kind.modalities & set(TEXT_MODALITIES) else sample_images()
+        whole = _dense(model.fit_transform(texts, None, [(texts, None)])[0])
+        parts = model.fit_transform(texts, None, [([t], None) for t in texts])
         items = np.vstack([_dense(p) for p in parts])
     else:
         whole = np.asarray(model.encode(TEXTS, batch_size=len(TEXTS)), dtype=np.float64)

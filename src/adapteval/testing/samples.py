@@ -27,6 +27,6 @@ def tiny_model_spec(kind: str, folder: Path) -> ModelSpec | None:
     small model of that kind is at hand, e.g. ONNX needs an exported file)."""
     if kind == "hf":
         return ModelSpec(source=str(tiny_bert(Path(folder))), kind="hf")
-    if kind in ("majority", "tfidf"):
+    if kind in ("majority", "tfidf", "pixels"):
         return ModelSpec(source=kind, kind=kind)
     return None
