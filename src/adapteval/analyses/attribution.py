@@ -132,10 +132,13 @@ class Attribution(Analysis):
         if self.params.method == "integrated_gradients" and not any(
             self.selected(c) for c in plan.cells
         ):
+            text = any(c.task.modality != IMAGE for c in plan.cells)
             raise ConfigError(
                 "method integrated_gradients needs a trained strategy (finetune, lora) on a "
-                "classification task", where=f"{where}.method", value=self.params.method,
-                fix="add finetune or lora to strategies, or use method: auto / occlusion",
+                f"{'text ' if not text else ''}classification task", where=f"{where}.method",
+                value=self.params.method,
+                fix="use method: auto (occlusion of pixel patches on images)" if not text else
+                "add finetune or lora to strategies, or use method: auto / occlusion",
             )
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:
