@@ -6,10 +6,10 @@ criteria, and the report embeds the thumbnails."""
 from __future__ import annotations
 
 import pytest
-from image_samples import fashion
 
 import adapteval
 from adapteval.report import write_report
+from image_samples import fashion
 
 pytestmark = pytest.mark.slow
 
