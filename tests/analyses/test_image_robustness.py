@@ -109,6 +109,9 @@ def test_criteria_numbers_and_report_parts(result):
     assert examples is not None and len(examples.rows) == 3  # examples of the first seed
     kinds = [c.kind for c in examples.rows[0].cells]
     assert kinds.count("image") == 2
+    # the JSON export carries the numbers and a description of each image, not its pixels
+    shown = section.data["images"]["examples"][0]
+    assert shown["clean_image"] == shown["corrupted_image"] == "[image]"
     from adapteval.report.plots import draw
 
     svg = draw(section.plots[1])

@@ -193,6 +193,8 @@ class Robustness(Analysis):
         notes = []
         if (images := data.get("images")) is not None:
             more, curves, examples_images = severity_parts(images)
+            images["examples"] = [{k: "[image]" if k.endswith("_image") else v
+                                   for k, v in e.items()} for e in images["examples"]]
             tables += more
             plots += curves
             examples = examples or examples_images
