@@ -14,6 +14,9 @@ removed (comprehensiveness: how much the predicted class's probability falls; hi
 is more faithful) or kept alone (sufficiency: how much it falls; lower is more
 faithful), averaged over the fractions. The same is done with randomly chosen words
 (seeded), and the margins say how much better than chance the attributions are.
+
+Image tasks are explained by occlusion of pixel patches and judged by deletion and
+insertion curves (:mod:`adapteval.analyses.attribution_images`).
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ class Attribution(Analysis):
     name = "attribution"
     description = (
         "word attributions (integrated gradients for trained models, occlusion otherwise) "
-        "and their ERASER faithfulness against random words"
+        "and their ERASER faithfulness against random words; on images, occlusion of pixel "
+        "patches and deletion/insertion curves against random patches"
     )
     Params = AttributionParams
     modalities = frozenset({TEXT, TEXT_PAIR, IMAGE})  # words of a pair's first text; pixels
