@@ -4,6 +4,7 @@ that is not a drawing is never put in a report."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,10 @@ def test_an_unwritable_cache_only_costs_the_drawing(tmp_path, monkeypatch):
     assert image.startswith("<svg")
 
 
+PYTHONPATH = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
+"""The tree under test, when it is not the installed package."""
+
+
 def test_reading_a_kept_figure_does_not_import_matplotlib(cache, tmp_path):
     drawn([bars(0.77)])
     code = ("import sys; from adapteval.report.html import drawn; "
@@ -70,6 +75,6 @@ def test_reading_a_kept_figure_does_not_import_matplotlib(cache, tmp_path):
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"ADAPTEVAL_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin",
-                              "HF_HUB_OFFLINE": "1"}, cwd=str(Path(__file__).resolve().parents[1]), check=True)
+                              "HF_HUB_OFFLINE": "1", **PYTHONPATH}, cwd=str(Path(__file__).resolve().parents[1]), check=True)
     assert out.stdout.strip() == "False"
 

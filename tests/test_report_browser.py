@@ -253,7 +253,7 @@ def test_an_image_report_shows_its_thumbnails_and_curves(browser, image_report):
     assert by_section == {"overview": 3, "acceptability": 10}
     assert any(alt.startswith("attributions towards") for *_, alt in images)
     plots = tab.eval_on_selector_all("figure.plot", "els => els.map(e => e.dataset.plot)")
-    assert "robustness-severity" in plots and "robustness-drops" in plots
+    assert {"robustness-severity", "robustness-drops", "faithfulness-curves"} <= set(plots)
     text = tab.inner_text("#acceptability")
     assert "severity 5" in text and "deletion_auc" in text
     assert tab.evaluate("typeof window.__injected") == "undefined"

@@ -103,6 +103,13 @@ def test_sections_show_numbers_and_painted_thumbnails(planted):
     assert section.examples is not None and len(section.examples.rows) == 2
     painted = section.examples.rows[0].cells[4]
     assert painted.kind == "image" and painted.value.startswith(b"\x89PNG")
+    (plot,) = section.plots
+    assert plot.kind == "faithfulness-curves" and plot.data[0]["task"] == "planted"
+    assert plot.data[0]["deletion"] == pytest.approx(r["curves"]["deletion"])
+    from adapteval.report.image_plots import faithfulness_curves
+
+    svg = faithfulness_curves(plot.data)
+    assert svg.startswith("<svg") and "insertion" in svg
 
 
 def test_image_settings_leave_text_keys_alone():

@@ -112,6 +112,7 @@ def test_criteria_numbers_and_report_parts(result):
     # the JSON export carries the numbers and a description of each image, not its pixels
     shown = section.data["images"]["examples"][0]
     assert shown["clean_image"] == shown["corrupted_image"] == "[image]"
+    import adapteval.report.image_plots  # noqa: F401  (adds the image figures)
     from adapteval.report.plots import draw
 
     svg = draw(section.plots[1])

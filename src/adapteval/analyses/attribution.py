@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from adapteval.analyses._common import bootstrap_mean_ci, newer_at_default
-from adapteval.analyses.attribution_images import FIELDS, image_parts, run_images
+from adapteval.analyses.attribution_images import FIELDS, curve_plots, image_parts, run_images
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import (
     ANALYSES,
@@ -191,10 +191,11 @@ class Attribution(Analysis):
         images = [r for r in rows if r.result.get("modality") == IMAGE]
         data = digest([r for r in rows if r.result.get("modality") != IMAGE])
         tables, examples = image_parts(images)
+        curves = curve_plots(images)
         if data is None:
             return [cls.section(rows, {"images": dg.averaged(images, FIELDS)}, title="Attributions",
                                 part="acceptability", report_tables=tables, examples=examples,
-                                notes=[IMAGE_NOTE])] if tables else []
+                                plots=curves, notes=[IMAGE_NOTE])] if tables else []
         shown = dg.table(data["summary"], ["model", "strategy", "task", "method",
                                            "comprehensiveness", "sufficiency",
                                            "random_comprehensiveness", "random_sufficiency",
@@ -204,7 +205,8 @@ class Attribution(Analysis):
         if tables:
             data["images"] = dg.averaged(images, FIELDS)
         return [cls.section(rows, data, title="Attributions", part="acceptability",
-                            report_tables=[shown, *tables], plots=plots, examples=examples,
+                            report_tables=[shown, *tables], plots=[*plots, *curves],
+                            examples=examples,
                             notes=["Red: pushes towards the predicted class; blue: against "
                                    "it; stronger colour, larger attribution."] if plots else [])]
 

@@ -27,7 +27,7 @@ from adapteval.analyses._common import bootstrap_mean_ci, chosen_items, class_na
 from adapteval.contracts import digest as dg
 from adapteval.contracts.analysis import AnalysisContext
 from adapteval.contracts.images import from_text, image_cell, overlay, to_text
-from adapteval.contracts.section import SectionTable, columns
+from adapteval.contracts.section import PlotSpec, SectionTable, columns
 from adapteval.contracts.strategy import Predictor
 
 FIELDS = ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc",
@@ -140,6 +140,26 @@ def run_images(p: Any, ctx: AnalysisContext) -> dict[str, Any]:
                    "random_insertion": curve[1, 1].tolist()},
         "examples": examples,
     }
+
+
+def curve_plots(rows: dg.Rows) -> list[PlotSpec]:
+    """Per model and strategy, the mean deletion and insertion curves of each task (over
+    seeds whose curves share their points), beside those of random patch orders."""
+    keys = ("deletion", "insertion", "random_deletion", "random_insertion")
+    out = []
+    for (model, strategy), rs in dg.grouped(rows, ("model", "strategy")).items():
+        curves = []
+        for (task,), ts in dg.grouped(rs, ("task",)).items():
+            cs = [r.result.get("curves") or {} for r in ts]
+            cs = [c for c in cs if c.get("fraction") and c["fraction"] == cs[0].get("fraction")]
+            if cs:
+                curves.append({"task": task, "fraction": cs[0]["fraction"],
+                               **{k: np.mean([c[k] for c in cs], axis=0).tolist()
+                                  for k in keys}})
+        if curves:
+            out.append(PlotSpec("faithfulness-curves", f"{model} · {strategy}: deletion and "
+                                "insertion curves (mean over images and seeds)", curves))
+    return out
 
 
 def image_parts(rows: dg.Rows) -> tuple[list[SectionTable], SectionTable | None]:

@@ -5,10 +5,10 @@ Drawing is most of a report's time (about a quarter of a second per figure, plus
 second and a half to import matplotlib), and a rerun that finds every cell stored
 rewrites the same report from the same numbers. Each SVG is kept under a key that
 covers everything its drawing reads: the plot's kind, title and data (plain data,
-serialised canonically), the source of ``report.plots`` (its style and figure code), and
-the versions of adapteval and matplotlib. Anything that changes a figure changes its
-key, so a kept SVG is exactly what drawing again would give, up to the random ids
-matplotlib gives its clip paths. The files live in ``$ADAPTEVAL_CACHE/plots`` (default
+serialised canonically), the source of ``report.plots`` and ``report.image_plots`` (style
+and figure code), and the versions of adapteval and matplotlib. Anything that changes a
+figure changes its key, so a kept SVG is exactly what drawing again would give, up to the
+random ids matplotlib gives its clip paths. The files live in ``$ADAPTEVAL_CACHE/plots`` (default
 ``~/.cache/adapteval/plots``), written atomically; the oldest go once there are more than
 ``KEEP``. A cache that cannot be read or written only costs the drawing.
 """
@@ -33,8 +33,10 @@ KEEP = 2000  # SVGs kept (a few MB); the least recently written go first
 
 @cache
 def _code_stamp() -> str:
-    spec = util.find_spec("adapteval.report.plots")
-    source = Path(spec.origin).read_bytes() if spec and spec.origin else b""
+    source = b""
+    for name in ("adapteval.report.plots", "adapteval.report.image_plots"):
+        spec = util.find_spec(name)
+        source += Path(spec.origin).read_bytes() if spec and spec.origin else b""
     try:
         mpl = metadata.version("matplotlib")
     except metadata.PackageNotFoundError:

@@ -264,26 +264,6 @@ def perturbation_drops(per: Sequence[dict[str, Any]]) -> str:
 
 
 @styled
-def severity_curves(points: Sequence[dict[str, Any]]) -> str:
-    """Accuracy and flip rate against corruption severity, one line per corruption, the
-    mean over corruptions thick and black (image robustness)."""
-    fig, axes = figure(2.8, ncols=2)
-    for i, name in enumerate(dict.fromkeys(p["name"] for p in points)):
-        mine = sorted((p for p in points if p["name"] == name), key=lambda p: p["severity"])
-        style = {"color": COLORS[i % len(COLORS)], "lw": 1, "ms": 2.5, "marker": "o",
-                 **({"color": "black", "lw": 2.2, "ms": 3.5} if name == "mean" else {})}
-        for ax, field in zip(axes, ("accuracy", "flip_rate"), strict=True):
-            if pts := defined(mine, field):
-                ax.plot([p["severity"] for p in pts], [p[field] for p in pts], **style,
-                        label=short(name, 24) if field == "accuracy" else None)
-    for ax, label in zip(axes, ("accuracy", "flip rate"), strict=True):
-        ax.set(xticks=sorted({p["severity"] for p in points}), xlabel="severity",
-               ylabel=label, ylim=(-0.02, 1.02))
-    fig.legend(loc="outside right center")
-    return to_svg(fig)
-
-
-@styled
 def reliability(diagrams: Sequence[dict[str, Any]]) -> str:
     """Reliability diagram: accuracy against confidence per bin, one line per task, and
     below it the number of items in each bin (a bin of few items says little)."""
@@ -384,8 +364,7 @@ DRAW = {
     "flexibility-scatter": flexibility_scatter, "task-bars": task_bars,
     "transfer-heatmap": heatmap, "training-curve": training_curves,
     "seed-spread": seed_spread, "retention-curves": retention_curves,
-    "robustness-drops": perturbation_drops, "robustness-severity": severity_curves,
-    "reliability-diagram": reliability,
+    "robustness-drops": perturbation_drops, "reliability-diagram": reliability,
     "fairness-groups": group_bars, "ladder": ladder,
 }
 """Figure functions by plot kind; ``gains-<reference>`` kinds draw ``gain_bars``."""
