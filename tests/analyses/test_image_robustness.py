@@ -107,6 +107,8 @@ def test_criteria_numbers_and_report_parts(result):
     assert [p.kind for p in section.plots] == ["robustness-drops", "robustness-severity"]
     examples = section.examples
     assert examples is not None and len(examples.rows) == 3  # examples of the first seed
+    first = sorted(BUILTIN_CORRUPTIONS)[:3]  # one of each corruption first
+    assert [r.cells[3].value for r in examples.rows] == [f"{n} at severity 3" for n in first]
     kinds = [c.kind for c in examples.rows[0].cells]
     assert kinds.count("image") == 2
     # the JSON export carries the numbers and a description of each image, not its pixels

@@ -80,8 +80,19 @@ def run_images(params: Any, name: str, ctx: AnalysisContext) -> dict[str, Any]:
         "perturbations": per,
         "by_corruption_severity": grid,
         "by_severity": by_severity,
-        "examples": examples,
+        "examples": interleaved(examples),
     }
+
+
+def interleaved(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each corruption's first example, then each one's second, ...: a report that shows
+    the first few shows several corruptions."""
+    rank: dict[str, int] = {}
+    keyed = []
+    for e in examples:
+        rank[e["corruption"]] = rank.get(e["corruption"], -1) + 1
+        keyed.append((rank[e["corruption"]], len(keyed), e))
+    return [e for *_, e in sorted(keyed, key=lambda k: k[:2])]
 
 
 def _examples(ctx: AnalysisContext, n: int, name: str, severity: int, images: list[np.ndarray],
