@@ -95,6 +95,7 @@ def drawn(specs: list[PlotSpec]) -> list[tuple[PlotSpec, Markup]]:
     for p in specs:
         key, image = plot_cache.read(p)
         if image is None:
+            import adapteval.report.curve_plots  # noqa: F401  (adds its kind)
             import adapteval.report.plots as plots  # matplotlib, only when one is drawn
 
             image = plots.draw(p) if plots.drawable(p) else ""

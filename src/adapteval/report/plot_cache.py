@@ -33,8 +33,10 @@ KEEP = 2000  # SVGs kept (a few MB); the least recently written go first
 
 @cache
 def _code_stamp() -> str:
-    spec = util.find_spec("adapteval.report.plots")
-    source = Path(spec.origin).read_bytes() if spec and spec.origin else b""
+    source = b""
+    for name in ("adapteval.report.plots", "adapteval.report.curve_plots"):
+        spec = util.find_spec(name)
+        source += Path(spec.origin).read_bytes() if spec and spec.origin else b""
     try:
         mpl = metadata.version("matplotlib")
     except metadata.PackageNotFoundError:
