@@ -73,7 +73,7 @@ def test_kshot_curve_sets_samples_per_label_and_draws_are_its_experiments(tmp_pa
                                          "curve": {"sizes": [2, 8, "full"], "draws": 4}}]))
     points = [c.strategy for c in plan.cells if isinstance(c.strategy, CurvePoint)]
     assert [p.config()["samples_per_label"] for p in points] == [2, 8, 100_000]
-    assert {p.config()["n_experiments"] for p in points} == {4}
+    assert [p.config()["n_experiments"] for p in points] == [4, 4, 1]  # full: one draw
 
 
 def test_a_size_covering_the_whole_split_is_dropped_with_a_warning(tmp_path):

@@ -9,7 +9,8 @@ one. A label with fewer items than asked gives all it has.
 
 k-shot is the one strategy whose curve is its own parameter: its point at size ``k``
 is k-shot with ``samples_per_label`` (``n_samples`` for regression) set to ``k`` and
-``n_experiments`` to the curve's draws, so its draws are its experiments.
+``n_experiments`` to the curve's draws, so its draws are its experiments (one at
+``full``, where every draw would take the same items).
 
 The point's test split is the cell's test split, untouched; frozen strategies read
 every point's features from the same cache, so a whole curve costs one encoding pass.
@@ -80,7 +81,7 @@ class CurvePoint(Strategy):
             k = KSHOT_ALL if size == FULL else int(size)
             self.own = type(inner).from_params({
                 **inner.params.model_dump(), "samples_per_label": k,
-                "n_samples": max(2, k), "n_experiments": draws})
+                "n_samples": max(2, k), "n_experiments": 1 if size == FULL else draws})
             inner = self.own
         super().__init__(inner.params)
         self.name = self.inner.name
