@@ -96,3 +96,16 @@ def test_bad_sizes_are_refused_in_one_line(tmp_path, sizes, message):
 def test_kshot_fraction_sizes_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="fraction"):
         build_plan(_suite(tmp_path, [{"name": "kshot", "curve": {"sizes": [0.5]}}]))
+
+
+def test_points_and_tuned_strategies_survive_pickling_for_workers_and_ray():
+    import pickle
+
+    from adapteval.strategies.kshot import KShot
+    from adapteval.strategies.probe import Probe
+    from adapteval.strategies.tuning import Tuned
+
+    tuned = Tuned(Probe(), {"C": [0.1, 1.0]}, 0.2)
+    for s in (CurvePoint(tuned, 8, 2), CurvePoint(KShot(), 4, 0, 5), tuned):
+        again = pickle.loads(pickle.dumps(s))
+        assert again.config() == s.config() and again.name == s.name

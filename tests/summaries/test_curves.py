@@ -32,7 +32,7 @@ def _row(model: str, strategy: str, accuracies: list[float], size, draw: int = 0
     config = {"name": strategy}
     if size != "full":
         config["curve"] = {"size": size, "draw": draw}
-        p.info["curve"] = {"size": size, "draw": draw, "n_train": n_train}
+        p.info["curve_point"] = {"size": size, "draw": draw, "n_train": n_train}
     key = f"{model}-{strategy}-{size}-{draw}-{seed}"
     return CellRow(key, "t", model, "task", strategy, seed, model, "task-fp", config, "binary",
                    ["0", "1"], "0", 0.0, 0.0, p.info, p.to_bytes())

@@ -122,7 +122,7 @@ class CurvePoint(Strategy):
         part = self.split_of(ctx.task, ctx.split, ctx.seed)
         fitted = strategy.fit(dataclasses.replace(ctx, split=part))
         n_train = fitted.predictions.info.get("n_train") if self.own else len(part.train)
-        fitted.predictions.info["curve"] = {**self.point, "n_train": int(n_train or 0)}
+        fitted.predictions.info["curve_point"] = {**self.point, "n_train": int(n_train or 0)}
         return fitted
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -103,8 +103,8 @@ def curve_points(results: Any) -> list[Point]:
                            proba=None if p.proba is None else p.proba[e:e + 1],
                            n_classes=k, idx=resamples[n])
             point.draws.setdefault(lab.seed, []).append(s)
-            point.n_train.append(int(r.info.get("curve", {}).get("n_train",
-                                                                 r.info.get("n_train", 0))))
+            point.n_train.append(int(r.info.get("curve_point", {}).get(
+                "n_train", r.info.get("n_train", 0))))
     return sorted(points.values(), key=lambda q: (_place(results, "model", q.model),
                                                  _place(results, "task", q.task),
                                                  _place(results, "strategy", q.strategy), q.x))
