@@ -26,6 +26,13 @@ def wrap(strategy: Strategy, spec: StrategySpec, where: str) -> Strategy:
     """The strategy with its ``tune:`` applied (itself without one)."""
     if spec.tune is None:
         return strategy
+    if isinstance(strategy, KShot):
+        raise ConfigError(
+            "k-shot takes no tune: (a held-out part of the whole training split is not "
+            "nested in its draws)", where=f"{where}.tune",
+            fix="k-shot already chooses C by folds of each draw's own items (protocol: "
+            "tuned); for a declared space use the probe with curve: and tune:, which "
+            "tunes inside each drawn point")
     t = spec.tune
     return Tuned(strategy, t.space, t.validation, t.protocol, where=f"{where}.tune.space")
 
