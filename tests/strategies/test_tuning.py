@@ -14,6 +14,7 @@ from adapteval.core.errors import ConfigError
 from adapteval.data.task import load_task
 from adapteval.models.kinds import load_model, resolve_model
 from adapteval.plan import build_plan
+from adapteval.strategies.finetune import FineTune, validation_views
 from adapteval.strategies.probe import Probe
 from adapteval.strategies.tuning import LeakError, Tuned
 from adapteval.suite.schema import suite_from_dict
@@ -107,3 +108,36 @@ def test_an_unknown_parameter_in_the_space_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="not a parameter of strategy 'probe'"):
         build_plan(suite)
 
+
+
+class RecordingFineTune(FineTune):
+    """The real fine-tune, remembering the rows its early stopping validates on."""
+
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def fit(self, ctx):
+        fit, val, _ = validation_views(ctx, self.params, len(ctx.task.classes or ()))
+        RecordingFineTune.seen.append((fit.rows.copy(), val.rows.copy(), ctx.split.train.rows))
+        return super().fit(ctx)
+
+
+@pytest.mark.slow
+def test_early_stopping_of_every_candidate_and_the_refit_never_sees_test_rows(tmp_path,
+                                                                              tiny_bert):
+    task = load_task(TaskSpec(name="spam", bundled="sms-spam", max_train=80, max_test=40),
+                     tmp_path)
+    ref = resolve_model(ModelSpec(source=str(tiny_bert)), tmp_path, where="test")
+    ctx = CellContext(task, task.split(0), load_model(ref), 0)
+    RecordingFineTune.seen = []
+    inner = RecordingFineTune.from_params({"max_steps": 2, "batch_size": 8, "max_length": 16,
+                                           "validation_fraction": 0.25})
+    Tuned(inner, {"learning_rate": [1e-4, 1e-3]}, 0.25).fit(ctx)
+    test = ctx.split.test.rows
+    assert len(RecordingFineTune.seen) == 3  # two candidates, then the refit
+    for fit_rows, val_rows, train_rows in RecordingFineTune.seen:
+        assert len(val_rows) and not np.intersect1d(val_rows, test).size
+        assert not np.intersect1d(fit_rows, test).size
+        assert set(val_rows) <= set(train_rows)
+    held_out = set(ctx.split.train.rows) - set(RecordingFineTune.seen[0][2])
+    for _, val_rows, _ in RecordingFineTune.seen[:2]:  # candidates: not the selection part
+        assert not held_out & set(val_rows)
