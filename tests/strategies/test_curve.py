@@ -109,3 +109,23 @@ def test_points_and_tuned_strategies_survive_pickling_for_workers_and_ray():
     for s in (CurvePoint(tuned, 8, 2), CurvePoint(KShot(), 4, 0, 5), tuned):
         again = pickle.loads(pickle.dumps(s))
         assert again.config() == s.config() and again.name == s.name
+
+
+def test_regression_sizes_count_items(tmp_path):
+    rng = np.random.default_rng(0)
+    words = ["good", "bad", "fine", "great", "awful", "ok"]
+    rows = ["text,label"] + [
+        f"{' '.join(rng.choice(words, 5))},{rng.normal():.3f}" for _ in range(240)]
+    (tmp_path / "reg.csv").write_text("\n".join(rows) + "\n")
+    suite = suite_from_dict({"models": ["tfidf"], "baselines": [],
+                             "tasks": [{"name": "reg", "path": str(tmp_path / "reg.csv"),
+                                        "type": "regression"}],
+                             "strategies": [{"name": "probe",
+                                             "curve": {"sizes": [10, 0.5, "full"],
+                                                       "draws": 2}}],
+                             "bootstrap": {"n_resamples": 200},
+                             "output_dir": str(tmp_path / "out")})
+    pts = adapteval.run(suite).curves().points
+    assert list(pts["size"]) == ["10", "0.5", "full"]
+    assert list(pts["n_train"]) == [10, 90, 180]  # 240 rows, a quarter for test
+    assert pts["per_label"].isna().all()
