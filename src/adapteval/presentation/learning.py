@@ -49,7 +49,8 @@ def compact_table(points: pd.DataFrame, eff: pd.DataFrame) -> SectionTable:
     metrics = " / ".join(dict.fromkeys(points["metric"]))
     t = SectionTable(columns("model · strategy", *sizes, "95%", left=("model · strategy",)),
                      caption=f"Learning curves ({metrics} x100, mean over draws; 95%: "
-                     "training size reaching 95% of the full score, per label)",
+                     "training size reaching 95% of the full score, per label; items for "
+                     "regression)",
                      key="learning-curves")
     several = points["task"].nunique() > 1
     for task, group in points.groupby("task", sort=False):
