@@ -190,3 +190,32 @@ def ranking_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
                 "weighted_tau": float(stats.weightedtau(e, r).statistic),
             })
     return pd.DataFrame(recs)
+
+
+def size_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
+    """Weighted tau between each estimator's ranking and the real ranking at each size of
+    the learning curves (``Results.curves()``: mean over draws), per task and strategy;
+    needs >= 3 common models. Shows at which training sizes an estimator can be trusted."""
+    points = results.curves().points
+    recs = []
+    if points.empty:
+        return pd.DataFrame(recs)
+    from scipy import stats
+
+    for (task, strategy, size), group in points.groupby(["task", "strategy", "size"],
+                                                          sort=False):
+        metric = results.primary_metric(task)
+        real = group.set_index("model")["value"].dropna()
+        if not metric.higher_is_better:
+            real = -real
+        for estimator, est in ranking.scores[ranking.scores["task"] == task].groupby("estimator"):
+            common = [m for m in est["model"] if m in real.index]
+            if len(common) < 3:
+                continue
+            e = est.set_index("model").loc[common, "score"].to_numpy()
+            recs.append({"task": task, "strategy": strategy, "size": size,
+                         "estimator": estimator, "n_models": len(common),
+                         "weighted_tau": float(stats.weightedtau(
+                             e, real.loc[common].to_numpy()).statistic)})
+    return pd.DataFrame(recs)
+

@@ -38,6 +38,7 @@ from adapteval.statistics import (
 )
 from adapteval.store import CellRow
 from adapteval.suite.specs import BootstrapSpec
+from adapteval.summaries.curves import Curves, curves_of
 from adapteval.summaries.ensembles import ensemble_label, ensemble_rows, pairwise_overlap
 from adapteval.summaries.labels import Labels
 from adapteval.summaries.ladder import BASELINE_REFERENCES, ladder_frame, ladder_rungs
@@ -69,11 +70,14 @@ class Results:
         plan: Plan | None = None,
         ensembles: list[list[str]] | None = None,
     ) -> None:
+        # learning-curve points are read by ``curves()``, not the per-strategy tables
+        self.curve_rows = [r for r in rows if "curve" in (r.strategy_config or {})]
+        rows = [r for r in rows if "curve" not in (r.strategy_config or {})]
         self.rows = rows
         self.plan = plan  # the suite's plan, when read through one (criteria, order)
         self.analyses = analyses or []
         self.labels = labels or {
-            r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows
+            r.key: Labels(r.model, r.task, r.strategy, r.seed) for r in rows + self.curve_rows
         }
         self.ensembles = [list(e) for e in ensembles or []]
         if self.ensembles:  # averaged-probability ensembles become rows like any model's
@@ -362,3 +366,13 @@ class Results:
         """Per model and task, the strategies on the customizability ladder in rung order,
         with gains over the rung below and over the baseline (see ``summaries.ladder``)."""
         return ladder_frame(self)
+
+    @cached_property
+    def curve_summary(self) -> Curves:
+        """Learning curves (see ``summaries.curves``): every point, label efficiency,
+        crossings and the model ranking at each size; empty without curve cells."""
+        return curves_of(self)
+
+    def curves(self) -> Curves:
+        return self.curve_summary
+

@@ -97,7 +97,7 @@ def rank(
     import time
 
     from adapteval.api import rank as rank_api
-    from adapteval.ranking import ranking_agreement
+    from adapteval.ranking import ranking_agreement, size_agreement
     from adapteval.terminal import ranking_tables
 
     try:
@@ -105,7 +105,8 @@ def rank(
         ranking, results = rank_api(on_device(suite, device), output_dir=output_dir)
         err.print(f"ranked in {time.perf_counter() - t0:.1f} s", highlight=False)
         agreement = ranking_agreement(ranking, results) if len(results) else None
-        for t in ranking_tables(ranking, agreement):
+        by_size = size_agreement(ranking, results) if len(results) else None
+        for t in ranking_tables(ranking, agreement, by_size):
             out.print(t)
             out.print()
     except (Exception, KeyboardInterrupt) as exc:

@@ -11,6 +11,7 @@ the store the moment it arrives.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import json
 import time
@@ -151,9 +152,16 @@ def model_revision(folder: Path | None) -> dict[str, str | None]:
     for marker in ("site-packages", "dist-packages"):
         if marker in parts[:-1]:
             top = parts[parts.index(marker) + 1]
-            for dist in packages_distributions().get(top, []):
+            for dist in _distributions().get(top, []):
                 return {"revision": f"{dist} {version(dist)}", "revision_from": "package"}
     return {"revision": None, "revision_from": None}
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions, read once per process (scanning every installed
+    package's files takes about a second: too much for each of a curve's many cells)."""
+    return packages_distributions()
 
 
 def task_reference(task: Task) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from adapteval.models.kinds import MODEL_KINDS, resolve_model
 from adapteval.models.ref import ModelRef
 from adapteval.plan.cells import Cell, Plan, cell_key
 from adapteval.plan.criteria import resolve_criteria
+from adapteval.plan.curves import check_curve, curve_cells, wrap
 from adapteval.strategies import STRATEGIES, Strategy
 from adapteval.suite.schema import Suite
 from adapteval.suite.specs import ModelSpec
@@ -110,7 +111,7 @@ def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Str
         users.append((f"model {m.label!r} ({m.kind})", f"models[{i}]",
                       MODEL_KINDS.get(m.kind).modalities, mine))
     for i, s in enumerate(strategies):
-        users.append((f"strategy {s.name!r}", f"strategies[{i}]", type(s).modalities, tasks))
+        users.append((f"strategy {s.name!r}", f"strategies[{i}]", s.modalities, tasks))
     for i, a in enumerate(analyses):
         mine = [t for t in tasks if a.tasks is None or t.name in a.tasks]
         users.append((f"analysis {a.name!r}", f"analyses[{i}]", type(a).modalities, mine))
@@ -130,7 +131,10 @@ def _strategies(suite: Suite) -> list[Strategy]:
     models = [m.label for m in suite.models] + suite.baseline_names
     for i, s in enumerate(suite.strategies):
         where = f"{suite.source}: strategies[{i}]"
-        strategies.append(STRATEGIES.get(s.name, where=where).from_params(s.params, where=where))
+        strategy = STRATEGIES.get(s.name, where=where).from_params(s.params, where=where)
+        strategies.append(wrap(strategy, s, where))
+        if s.curve is not None:
+            check_curve(strategies[-1], s.curve, where)
         for field_, what, listed, known in (("models", "model", s.models, models),
                                             ("tasks", "task", s.tasks,
                                              [t.name for t in suite.tasks])):
@@ -244,7 +248,7 @@ def build_plan(suite: Suite) -> Plan:
     _check_modalities(suite, models, strategies, analyses, tasks)
     _check_splits(suite, tasks)
 
-    cells, skipped = [], []
+    cells, skipped, notes = [], [], []
     for model in models:
         kind = MODEL_KINDS.get(model.kind)
         for strategy, spec in zip(strategies, suite.strategies, strict=True):
@@ -267,6 +271,8 @@ def build_plan(suite: Suite) -> Plan:
                 for seed in suite.seeds:
                     cells.append(Cell(cell_key(model, task, strategy, seed), model, task,
                                       strategy, seed))
+                    if spec.curve is not None:
+                        cells += curve_cells(model, task, strategy, spec.curve, seed, notes)
     checked = set()
     for c in cells:
         if (c.strategy.name, c.task.name) not in checked:
@@ -281,5 +287,5 @@ def build_plan(suite: Suite) -> Plan:
     for i, analysis in enumerate(analyses):
         analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
     plan.criteria = resolve_criteria(plan)
-    plan.warnings = _split_warnings(suite, tasks)
+    plan.warnings = _split_warnings(suite, tasks) + notes
     return plan

@@ -12,6 +12,7 @@ from adapteval.core.keys import content_key
 from adapteval.data.task import Task
 from adapteval.models.ref import ModelRef
 from adapteval.strategies import Strategy
+from adapteval.strategies.curve import CurvePoint
 from adapteval.suite.schema import Suite
 
 if TYPE_CHECKING:
@@ -28,7 +29,12 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return f"{self.model.label} · {self.task.name} · {self.strategy.name} · seed {self.seed}"
+        point = ""
+        if isinstance(self.strategy, CurvePoint):
+            point = f" · size {self.strategy.size}" + (
+                f" draw {self.strategy.draw}" if self.strategy.own is None else "")
+        return (f"{self.model.label} · {self.task.name} · {self.strategy.name}{point} · "
+                f"seed {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Plan:
         out: dict[str, list[Job]] = {}
         placed: set[tuple[str, int]] = set()
         for cell in self.cells:
+            if isinstance(cell.strategy, CurvePoint):
+                continue  # analyses run on a strategy's plain cells, not its curve points
             for i, analysis in enumerate(self.analyses):
                 if not analysis.selected(cell):
                     continue

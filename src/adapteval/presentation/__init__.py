@@ -14,7 +14,12 @@ from typing import Any, ClassVar
 from adapteval.analyses import ANALYSES
 from adapteval.contracts.report_section import SECTIONS, ReportSection
 from adapteval.contracts.section import Section
-from adapteval.presentation import ladder, mistakes, provenance  # noqa: F401  (register them)
+from adapteval.presentation import (  # noqa: F401  (register them)
+    ladder,
+    learning,
+    mistakes,
+    provenance,
+)
 from adapteval.presentation.ranks import compare_section, ranking_sections
 from adapteval.presentation.records import result_data
 from adapteval.presentation.scores import overview, verdict_section

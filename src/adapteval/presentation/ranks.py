@@ -17,7 +17,8 @@ def _section(key: str, table: SectionTable) -> Section:
     return Section(key, title=table.caption, tables=[table])
 
 
-def ranking_sections(ranking: Ranking, agreement: pd.DataFrame | None = None) -> list[Section]:
+def ranking_sections(ranking: Ranking, agreement: pd.DataFrame | None = None,
+                     by_size: pd.DataFrame | None = None) -> list[Section]:
     """Estimator scores per task (with the primary estimator's rank), the aggregate rank,
     and, when adapted results exist, how well each estimator predicted them."""
     scores_ = ranking.ranks()
@@ -63,7 +64,23 @@ def ranking_sections(ranking: Ranking, agreement: pd.DataFrame | None = None) ->
                                    else Cell.na() for e in estimators],
                   new_group=k == 0, strong=True)
         out.append(_section("ranking_agreement", t))
+    if by_size is not None and not by_size.empty:
+        out.append(_section("size_agreement", size_table(by_size, estimators)))
     return out
+
+
+def size_table(by_size: pd.DataFrame, estimators: list[str]) -> SectionTable:
+    """Each estimator's weighted tau against the real ranking at each curve size."""
+    t = SectionTable(
+        columns("task", "strategy", "size", *estimators, left=("task", "strategy", "size"),
+                wrap=tuple(estimators)),
+        caption="Weighted tau of each estimator against the real ranking at each training "
+        "size of the learning curves")
+    for (task, strategy, size), g in by_size.groupby(["task", "strategy", "size"], sort=False):
+        by = g.set_index("estimator")["weighted_tau"]
+        t.add(task, strategy, size, *[Cell(by[e], "number", "+.2f") if e in by.index
+                                      else Cell.na() for e in estimators])
+    return t
 
 
 def compare_section(rows: list[dict[str, Any]]) -> Section:

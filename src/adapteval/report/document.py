@@ -19,6 +19,7 @@ from adapteval.contracts.analysis import generic_section
 from adapteval.contracts.section import Section
 from adapteval.core.keys import jsonable
 from adapteval.presentation import result_sections
+from adapteval.presentation.learning import learning_data
 from adapteval.presentation.provenance import cell_provenance
 from adapteval.presentation.records import clean, records, result_data
 from adapteval.results import Results
@@ -113,6 +114,7 @@ def build(results: Results, *, title: str | None = None, suite_file: str | Path 
         **data,
         "scores": records(results.summary()) if len(results) else [],
         "ladder": records(results.ladder()) if len(results) else [],
+        "learning_curves": learning_data(results) if len(results) else None,
         "cells": records(results.to_pandas()) if len(results) else [],
         "analyses": known,
         "other_analyses": others,

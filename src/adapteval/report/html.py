@@ -113,6 +113,7 @@ def drawn(specs: list[PlotSpec]) -> list[tuple[PlotSpec, Markup]]:
     for p in specs:
         key, image = plot_cache.read(p)
         if image is None:
+            import adapteval.report.curve_plots  # noqa: F401  (adds its kind)
             import adapteval.report.image_plots  # noqa: F401  (adds its kinds)
             import adapteval.report.plots as plots  # matplotlib, only when one is drawn
 

@@ -34,7 +34,8 @@ KEEP = 2000  # SVGs kept (a few MB); the least recently written go first
 @cache
 def _code_stamp() -> str:
     source = b""
-    for name in ("adapteval.report.plots", "adapteval.report.image_plots"):
+    for name in ("adapteval.report.plots", "adapteval.report.image_plots",
+                 "adapteval.report.curve_plots"):
         spec = util.find_spec(name)
         source += Path(spec.origin).read_bytes() if spec and spec.origin else b""
     try:

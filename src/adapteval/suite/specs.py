@@ -150,6 +150,58 @@ class TaskSpec(Strict):
         return self
 
 
+CurveSize = int | float | Literal["full"]
+
+
+class CurveSpec(Strict):
+    """A learning curve: the strategy at each training size, ``draws`` seeded draws per
+    size. A size is an integer (items per label; items for regression), a fraction of the
+    training split in (0, 1), or ``full`` (the plain cell of the strategy)."""
+
+    sizes: list[CurveSize] = Field(min_length=1)
+    draws: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("sizes", mode="before")
+    @classmethod
+    def _sizes(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        seen: set[Any] = set()
+        for v in value:
+            if isinstance(v, bool) or not (v == "full" or isinstance(v, int | float)):
+                raise ValueError(f"size {v!r} is not a count, a fraction or 'full'")
+            if v != "full" and v <= 0:
+                raise ValueError(f"size {v!r} must be positive (a count, a fraction in (0, 1) "
+                                 "or 'full')")
+            if isinstance(v, float) and not v.is_integer() and v >= 1:
+                raise ValueError(f"fraction {v!r} must be below 1; write 'full' for all the "
+                                 "training data")
+            if v in seen:
+                raise ValueError(f"size {v!r} is listed twice")
+            seen.add(v)
+        return [int(v) if isinstance(v, float) and v.is_integer() else v for v in value]
+
+
+class TuneSpec(Strict):
+    """Fair tuning: each combination of ``space`` (strategy parameter -> values) is
+    fitted on the training data minus a validation part carved from it (never the test
+    split), scored there, and the best is refitted on all training data. ``protocol:
+    vtab1k`` draws 1000 training items, selects on 800 / 200 and trains on the 1000."""
+
+    space: dict[str, list[Any]] = Field(min_length=1)
+    validation: float = Field(default=0.2, gt=0, lt=1,
+                              description="fraction of the training data used for selection")
+    protocol: Literal["holdout", "vtab1k"] = "holdout"
+
+    @field_validator("space")
+    @classmethod
+    def _values(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for k, v in value.items():
+            if not v:
+                raise ValueError(f"space.{k} lists no values")
+        return value
+
+
 class StrategySpec(Strict):
     """An adaptation strategy and its parameters. A plain string means no parameters."""
 
@@ -159,6 +211,10 @@ class StrategySpec(Strict):
         default=None, description="adapt only these models with it; default: every model it "
         "applies to")
     tasks: list[str] | None = Field(default=None, description="only these tasks; default: all")
+    curve: CurveSpec | None = Field(
+        default=None, description="a learning curve: the strategy at several training sizes")
+    tune: TuneSpec | None = Field(
+        default=None, description="choose parameters on a validation part of the training data")
 
     @property
     def params(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def ladder_rungs(results: Any) -> dict[str, float]:
     """Strategy label -> its place on the customizability ladder (``Strategy.rung``),
     for the strategies on it: the plan's strategies, else the stored config's
     strategy when it is installed."""
-    planned = ({s.name: type(s).rung for s in results.plan.strategies}
+    planned = ({s.name: s.rung for s in results.plan.strategies}
                if results.plan is not None else {})
     out: dict[str, float] = {}
     for r in results.rows:

@@ -1,6 +1,6 @@
 """The short summary a run ends with: the best model per task with its tie group, P_avg
 and sigma_P per model and strategy, the customizability ladder when a model climbed two
-rungs or more, the verdict when the suite has criteria, and where the full tables and
+rungs or more, the learning curves' compact table when the suite has curves, the verdict when the suite has criteria, and where the full tables and
 the report are."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from adapteval.contracts.section import Cell, SectionTable, columns
 from adapteval.presentation.ladder import climbing, ladder_table
+from adapteval.presentation.learning import compact_table
 from adapteval.presentation.records import why
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ def summary_tables(results: Results) -> list[SectionTable]:
     ladder = climbing(results.ladder())
     if not ladder.empty:
         out.append(ladder_table(ladder, results.bootstrap.confidence))
+    curves = results.curves()
+    if curves:  # learning curves: the score per size and the 95 % size
+        out.append(compact_table(curves.points, curves.efficiency))
     judged = verdict_table(results)
     return [*out, *([judged] if judged is not None else [])]
 

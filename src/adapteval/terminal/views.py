@@ -29,8 +29,9 @@ def all_tables(results: Results) -> list[FitTable]:
     return tables(presentation.all_sections(results))
 
 
-def ranking_tables(ranking: Ranking, agreement: pd.DataFrame | None = None) -> list[FitTable]:
-    return tables(presentation.ranking_sections(ranking, agreement))
+def ranking_tables(ranking: Ranking, agreement: pd.DataFrame | None = None,
+                   by_size: pd.DataFrame | None = None) -> list[FitTable]:
+    return tables(presentation.ranking_sections(ranking, agreement, by_size))
 
 
 def verdict_table(v: Verdict) -> FitTable:
