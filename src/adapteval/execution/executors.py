@@ -68,6 +68,20 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def on_loopback(address: str) -> bool:
+    """Whether a Ray address (``HOST:PORT``, ``ray://HOST:PORT``) names this machine's
+    loopback interface."""
+    import ipaddress
+
+    host = address.removeprefix("ray://").rsplit(":", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, *,
             where: str = "command line") -> ExecutorSpec:
     """The suite's executor with command-line options on top (they win). A different
@@ -93,10 +107,11 @@ def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, 
                           fix="executors: local (with workers) or ray (with address, num_cpus); "
                               "see `adapteval run --help`") from None
     if out.name == "ray":
-        if out.address in (None, "local"):
-            # A private single-node cluster: Ray then takes 127.0.0.1 as the node address
-            # instead of finding the outward one (a UDP connect to a public resolver) and
-            # binding its servers there. Read when ray is imported, so set it first.
+        if out.address in (None, "local") or on_loopback(out.address):
+            # A private cluster, or one on this machine's loopback: Ray then keeps
+            # 127.0.0.1 as the node address instead of swapping it for the outward one
+            # (found by a UDP connect to a public resolver), which a loopback cluster
+            # does not listen on. Read when ray is imported, so set it first.
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray  # noqa: F401
