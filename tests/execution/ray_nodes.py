@@ -19,14 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def env(folder: Path) -> dict[str, str]:
     """The environment for the cluster (and for a driver joining it): HOME in ``folder``
     with a ``ray_bootstrap_config.yaml``, so Ray does not probe a cloud metadata address;
-    node addresses kept on loopback; Ray's session files under ``folder``; workers that
-    import this tree's adapteval (and the tests' plugins)."""
+    node addresses kept on loopback; usage stats off, and the head's report that they are
+    off (which a cluster not started by ``ray.init`` sends to usage-stats.ray.io) sent to
+    a closed loopback port; Ray's session files under ``folder``; workers that import this
+    tree's adapteval (and the tests' plugins)."""
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "ray_bootstrap_config.yaml").write_text("# a test cluster on loopback\n")
     path = [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]
     return {**os.environ, "HOME": str(home), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-            "RAY_USAGE_STATS_ENABLED": "0", "RAY_TMPDIR": str(folder),
+            "RAY_USAGE_STATS_ENABLED": "0", "RAY_USAGE_STATS_REPORT_URL": "http://127.0.0.1:9/",
+            "RAY_TMPDIR": str(folder),
             "PYTHONPATH": os.pathsep.join(p for p in path if p)}
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,10 +64,11 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def two_nodes(folder: Path, wrap: list[str] = ()) -> Iterator[tuple[str, dict[str, str]]]:
+def two_nodes(wrap: list[str] = ()) -> Iterator[tuple[str, dict[str, str]]]:
     """A two-node cluster on loopback for the block (its address and the environment to
-    join it with); on exit every process it started must be gone."""
-    folder.mkdir(parents=True, exist_ok=True)
+    join it with); on exit every process it started must be gone. Its files live in a
+    short folder: Ray's unix socket paths must fit in 107 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="ae-ray-"))
     env = ray_nodes.env(folder)
     log = (folder / "cluster.log").open("w")
     proc = subprocess.Popen([*wrap, sys.executable, "-m", "tests.execution.ray_nodes",
@@ -93,6 +96,8 @@ def two_nodes(folder: Path, wrap: list[str] = ()) -> Iterator[tuple[str, dict[st
         for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        if not left:
+            shutil.rmtree(folder, ignore_errors=True)
     assert not left, f"processes left after the cluster stopped: {left}"
 
 
@@ -124,8 +129,8 @@ def reference(tmp_path_factory) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with two_nodes(tmp_path_factory.mktemp("cluster")) as joined:
+def cluster():
+    with two_nodes() as joined:
         yield joined
 
 
