@@ -34,12 +34,12 @@ def test_a_worker_stays_on_its_model_and_a_second_takes_the_biggest_other_model(
                             _item("minilm", "finetune", 0),
                             _item("majority", "probe", 0, pretrained=False),
                             _item("majority", "probe", 1, pretrained=False)), lambda i: i)
-    # the biggest model first (fine-tuning and an encode), its heavy cell first
-    assert _take(sched) == "minilm/finetune/0"
+    # the biggest model first (fine-tuning and an encode), a cell that embeds first
+    assert _take(sched) == "minilm/probe/0"
     # a second worker: a model nobody is on, the bigger of the two baselines' groups
     assert _take(sched) == "majority/probe/0"
     assert _take(sched, "majority") == "majority/probe/1"
-    assert _take(sched, "minilm") == "minilm/probe/0"
+    assert _take(sched, "minilm") == "minilm/finetune/0"  # then the heavy cells
     assert sched.left() == 2 and sched.running() == 4
 
 
@@ -47,12 +47,13 @@ def test_a_model_being_encoded_is_shared_only_once_its_features_are_cached():
     sched = Schedule(_suite(_item("minilm", "probe", 0), _item("minilm", "probe", 1),
                             _item("minilm", "kshot", 0), _item("minilm", "finetune", 0),
                             _item("minilm", "finetune", 1)), lambda i: i)
-    assert _take(sched) == "minilm/finetune/0"
-    assert _take(sched) == "minilm/finetune/1"  # embeds nothing: shared at once
-    assert _take(sched, "minilm") == "minilm/probe/0"  # this worker embeds for the model
+    assert _take(sched) == "minilm/probe/0"  # this worker embeds for the model, early
+    assert _take(sched) == "minilm/finetune/0"  # embeds nothing: shared at once
+    assert _take(sched, "minilm") == "minilm/finetune/1"
+    assert _take(sched, "other") is None  # the encode is running: wait, do not repeat it
     sched.done("minilm/finetune/0")
     sched.done("minilm/finetune/1")
-    assert _take(sched, "other") is None  # the encode is running: wait, do not repeat it
+    assert _take(sched, "other") is None
     sched.done("minilm/probe/0")  # a cell that embedded: the features are in the cache
     assert _take(sched, "other") == "minilm/probe/1"
     assert _take(sched, "minilm") == "minilm/kshot/0"

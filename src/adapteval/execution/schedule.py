@@ -13,8 +13,9 @@ A worker keeps the last model it loaded, so the rules favour staying on it:
    (fine-tuning): two workers never both pay for encoding the same model;
 4. else nothing for now: the worker waits for the next finished cell.
 
-Within a model, cells that train the model (heavy) come before cells that fit on frozen
-features. Each cell is claimed in the store right before it is handed out, so a killed
+Within a model, one cell that embeds comes first, so the model's features are in the
+cache early and its other cells can be shared; then cells that train the model (heavy),
+then cells that fit on frozen features. Each cell is claimed in the store right before it is handed out, so a killed
 run holds claims for cells in flight only, and runs sharing a store split the work.
 """
 
@@ -57,9 +58,12 @@ class Schedule:
         self.claim = claim
         self.queues: dict[str, list[Item]] = {}
         for group in groups:
-            label = group[0][0].model.label
-            self.queues.setdefault(label, []).extend(
-                sorted(group, key=weight, reverse=True))  # stable: plan order within a weight
+            self.queues.setdefault(group[0][0].model.label, []).extend(group)
+        for queue in self.queues.values():
+            queue.sort(key=weight, reverse=True)  # stable: plan order within a weight
+            first = next((i for i, item in enumerate(queue) if _encodes(item)), None)
+            if first is not None:  # encode early: the model's other cells become shareable
+                queue.insert(0, queue.pop(first))
         self.kinds = {label: kind(q[0]) if by_kind else "cpu" for label, q in self.queues.items()}
         self.size = {label: self._cost(label) for label in self.queues}
         self.active: dict[str, int] = dict.fromkeys(self.queues, 0)  # cells running now
