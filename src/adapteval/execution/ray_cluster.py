@@ -83,8 +83,9 @@ def _private_home(folder: Path) -> Iterator[None]:
 
 
 class _Actors:
-    """The cluster's workers: as many actors as the cluster has room for (``threads``
-    CPUs each, and one GPU for those running models placed on CUDA), each keeping the
+    """The cluster's workers: as many actors as the cluster's nodes have room for
+    (``threads`` CPUs each, at most a node's CPUs, and one GPU for those running models
+    placed on CUDA), each keeping the
     model it last ran. An actor with nothing left of its kind is killed, and its room
     given to an actor of the other kind if that kind has work waiting."""
 
@@ -94,13 +95,17 @@ class _Actors:
         self.sched, self.plan_ref, self.cache_path, self.threads = (sched, plan_ref,
                                                                     cache_path, threads)
         self.cls = ray.remote(CellActor)
-        res = ray.cluster_resources()
-        self.cpu_slots = max(1, int(res.get("CPU", 1) // threads))
-        self.gpu_slots = min(int(res.get("GPU", 0)), self.cpu_slots)
+        nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+        # an actor fits on one node: never ask for more CPUs than the biggest node has
+        self.cpus = max(1, min(threads, int(max((r.get("CPU", 0) for r in nodes), default=1))))
+        self.cpu_slots = max(1, sum(int(r.get("CPU", 0) // self.cpus) for r in nodes))
+        self.gpu_slots = sum(min(int(r.get("GPU", 0)), int(r.get("CPU", 0) // self.cpus))
+                             for r in nodes)
         if sched.left("gpu") and not self.gpu_slots:
             raise ConfigError(
                 "a model placed on CUDA needs a GPU, and the Ray cluster has none",
-                where="executor", value=f"{int(res.get('CPU', 0))} CPUs, 0 GPUs",
+                where="executor",
+                value=f"{sum(int(r.get('CPU', 0)) for r in nodes)} CPUs, 0 GPUs",
                 fix="start the cluster's nodes with GPUs (ray start --num-gpus N), "
                     "or set device: cpu on the model")
         self.kind: dict[Any, str] = {}
@@ -114,7 +119,7 @@ class _Actors:
         return max(0, min(room, self.sched.left(kind) - live))
 
     def _new(self, kind: str) -> Any:
-        actor = self.cls.options(num_cpus=self.threads, num_gpus=1 if kind == "gpu" else 0,
+        actor = self.cls.options(num_cpus=self.cpus, num_gpus=1 if kind == "gpu" else 0,
                                  max_concurrency=1).remote(self.plan_ref, self.cache_path,
                                                            self.threads)
         self.kind[actor], self.holds[actor] = kind, None
