@@ -85,9 +85,9 @@ def _private_home(folder: Path) -> Iterator[None]:
 class _Actors:
     """The cluster's workers: as many actors as the cluster's nodes have room for
     (``threads`` CPUs each, at most a node's CPUs, and one GPU for those running models
-    placed on CUDA), each keeping the
-    model it last ran. An actor with nothing left of its kind is killed, and its room
-    given to an actor of the other kind if that kind has work waiting."""
+    placed on CUDA), each keeping the model it last ran. An actor with nothing left of
+    its kind is killed, and its room given to an actor of the other kind if that kind
+    has work waiting."""
 
     def __init__(self, sched: Schedule, plan_ref: Any, cache_path: str, threads: int) -> None:
         import ray
@@ -114,8 +114,9 @@ class _Actors:
     def _want(self, kind: str) -> int:
         """How many more actors of ``kind`` to start now."""
         live = sum(k == kind for k in self.kind.values())
-        room = (self.gpu_slots - live if kind == "gpu"
-                else self.cpu_slots - len(self.kind))
+        room = self.cpu_slots - len(self.kind)  # every actor takes CPUs
+        if kind == "gpu":
+            room = min(room, self.gpu_slots - live)
         return max(0, min(room, self.sched.left(kind) - live))
 
     def _new(self, kind: str) -> Any:
