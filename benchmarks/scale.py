@@ -72,6 +72,13 @@ def predictions(out: Path) -> dict[str, bytes]:
         return dict(conn.execute("SELECT key, predictions FROM cells"))
 
 
+def in_cells(out: Path) -> float:
+    """Seconds spent inside cells (fits, predictions, fine-tuning; a model's one-pass
+    encode is not part of a cell), summed over the run's workers."""
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        return float(conn.execute("SELECT SUM(duration_s) FROM cells").fetchone()[0])
+
+
 def agreement(got: dict[str, bytes], ref: dict[str, bytes]) -> str:
     """'byte-identical', else whether the predicted classes agree and how far the stored
     probabilities move."""
@@ -104,20 +111,28 @@ def main() -> None:
         suite.write_text(yaml.safe_dump(SUITE, sort_keys=False))
         times: dict[str, list[float]] = {label: [] for label, *_ in CONFIGS}
         stored: dict[str, dict[str, bytes]] = {}
+        busy: dict[str, list[float]] = {label: [] for label, *_ in CONFIGS}
         for r in range(args.repeats):  # configurations interleaved, so load drift hits all
             for i, (label, _, extra) in enumerate(CONFIGS):
                 out = root / f"out-{r}-{i}"
                 times[label].append(run_once(suite, out, extra))
                 stored.setdefault(label, predictions(out))
+                busy[label].append(in_cells(out))
                 print(f"  {label}: {times[label][-1]:.1f} s", file=sys.stderr, flush=True)
         ref_label = CONFIGS[0][0]
         median = {label: statistics.median(t) for label, t in times.items()}
         print(f"suite: {len(stored[ref_label])} cells, 4 model groups; median of "
               f"{args.repeats} run(s); machine: {os.cpu_count()} cores, load average "
               f"{load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at the end")
-        print(f"{'configuration':30} {'wall s':>8}  stored predictions vs the reference")
-        for label, _, _ in CONFIGS:
-            print(f"{label:30} {median[label]:8.1f}  {agreement(stored[label], stored[ref_label])}")
+        print(f"{'configuration':30} {'wall s':>8} {'in cells s':>11} {'busy':>5}  "
+              "stored predictions vs the reference")
+        for label, workers, _ in CONFIGS:
+            cells_s = statistics.median(busy[label])
+            print(f"{label:30} {median[label]:8.1f} {cells_s:11.1f} "
+                  f"{cells_s / (workers * median[label]):5.2f}  "
+                  f"{agreement(stored[label], stored[ref_label])}")
+        print("(in cells: time inside cells summed over workers; busy = in cells / (workers x "
+              "wall): the rest is start-up, imports, model loads, encodes and waiting)")
         print(f"{'efficiency T1 / (2 x T2)':30} {'T1 s':>8} {'T2 s':>8} {'efficiency':>11}")
         for name, one, two in PAIRS:
             t1, t2 = median[CONFIGS[one][0]], median[CONFIGS[two][0]]
