@@ -21,15 +21,16 @@ def env(folder: Path) -> dict[str, str]:
     with a ``ray_bootstrap_config.yaml``, so Ray does not probe a cloud metadata address;
     node addresses kept on loopback; usage stats off, and the head's report that they are
     off (which a cluster not started by ``ray.init`` sends to usage-stats.ray.io) sent to
-    a closed loopback port; Ray's session files under ``folder``; workers that import this
-    tree's adapteval (and the tests' plugins)."""
+    a closed loopback port; Ray's session files under ``folder``; 120 s for the GCS server
+    to start on a busy machine (Ray's default is 30 s); workers that import this tree's
+    adapteval (and the tests' plugins)."""
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "ray_bootstrap_config.yaml").write_text("# a test cluster on loopback\n")
     path = [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]
     return {**os.environ, "HOME": str(home), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
             "RAY_USAGE_STATS_ENABLED": "0", "RAY_USAGE_STATS_REPORT_URL": "http://127.0.0.1:9/",
-            "RAY_TMPDIR": str(folder),
+            "RAY_TMPDIR": str(folder), "RAY_gcs_server_port_wait_time_s": "120",
             "PYTHONPATH": os.pathsep.join(p for p in path if p)}
 
 

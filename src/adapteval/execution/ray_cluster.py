@@ -39,6 +39,8 @@ WAIT_S = 1.0
 OBJECT_STORE_BYTES = 256 * 1024**2
 QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
              "RAY_record_ref_creation_sites": "0"}
+# Ray gives its GCS server 30 s to start, which a busy machine can exceed
+START_ENV = {"RAY_gcs_server_port_wait_time_s": "120"}
 
 
 class CellActor:
@@ -66,11 +68,11 @@ def _private_home(folder: Path) -> Iterator[None]:
     (home / "ray_bootstrap_config.yaml").write_text(
         "# adapteval: a private local cluster; no cloud provider to detect\n"
     )
-    saved = {k: os.environ.get(k) for k in ("HOME", "PYTHONPATH", *QUIET_ENV)}
+    saved = {k: os.environ.get(k) for k in ("HOME", "PYTHONPATH", *QUIET_ENV, *START_ENV)}
     os.environ["HOME"] = str(home)
     # the driver's import path, so workers unpickle user-registered strategies/analyses
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and Path(p).is_dir())
-    for k, v in QUIET_ENV.items():
+    for k, v in {**QUIET_ENV, **START_ENV}.items():
         os.environ.setdefault(k, v)
     try:
         yield
