@@ -198,3 +198,31 @@ def test_telemetry_defaults_keep_the_users_choice():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
     assert out.strip() == str(["0", "1", "1", "true"])
+
+
+@pytest.mark.slow
+def test_a_two_node_ray_cluster_connects_only_to_loopback(tmp_path):
+    """A cluster of two nodes (``tests/execution/ray_nodes.py``) and a driver joining it
+    with ``--address``, every process of both traced: nodes, workers and driver talk over
+    loopback and unix sockets only."""
+    from tests.execution.test_ray_cluster import two_nodes
+
+    strace = _strace()
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(
+        {**RAY_SUITE, "name": "offline-two-nodes", "executor": "local"}, sort_keys=False))
+    cluster_trace, run_trace = tmp_path / "cluster.trace", tmp_path / "run.trace"
+    with two_nodes([strace, "-f", "-e", "trace=connect", "-o", str(cluster_trace)]) as (addr, env):
+        proc = subprocess.run(
+            [strace, "-f", "-e", "trace=connect", "-o", str(run_trace), *CLI, "run",
+             "suite.yaml", "-q", "--executor", "ray", "--address", addr],
+            capture_output=True, text=True, cwd=tmp_path, timeout=900,
+            env={**{k: v for k, v in env.items() if k not in OFFLINE_VARS},
+                 "ADAPTEVAL_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "4 cells: 4 run" in proc.stderr, proc.stderr[-2000:]
+    for trace_file in (cluster_trace, run_trace):
+        trace = trace_file.read_text()
+        assert "+++ exited with 0 +++" in trace, trace[-2000:]
+        counts = check_connects(trace)
+        assert counts.get("AF_INET", 0) + counts.get("AF_INET6", 0) > 0, trace_file.name
+        print(f"connect() calls by family in {trace_file.stem}: {counts}")

@@ -118,7 +118,7 @@ def run(
     ] = None,
     workers: Annotated[
         str | None, typer.Option("--workers", metavar="INTEGER",
-                                 help="local: worker processes (model groups side by side, "
+                                 help="local: worker processes (cells side by side, "
                                  "cores split between them)")
     ] = None,
     address: Annotated[

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import gc
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from importlib.metadata import packages_distributions, version
@@ -93,6 +94,7 @@ def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
     return jsonable({
         "libraries": library_versions(),
         **runtime(),
+        "ray_node": ray_node(),
         **placement_of(model, ref),
         "batch_size": ref.spec.batch_size if ref.pretrained else None,
         "train_batch_size": cfg.get("batch_size"),
@@ -106,6 +108,14 @@ def provenance(cell: Cell, split: Split, model: Any) -> dict[str, Any]:
                  "reference": task_reference(task)},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     })
+
+
+def ray_node() -> str | None:
+    """The id of the Ray node this process runs on (a Ray worker), else None."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return None
+    return ray.get_runtime_context().get_node_id()
 
 
 def placement_of(model: Any, ref: ModelRef) -> dict[str, str | None]:
@@ -207,23 +217,27 @@ class ModelSession:
         self.plan, self.ref, self.cache, self.reporter = plan, ref, cache, reporter
         self.model: Any = None
         self.embed: Embedder | None = None
+        self.embedded = False
 
     def prepare(self, items: list[Item]) -> None:
-        """Load the model and embed, in one pass, what the plan's cells of this model
-        need (:func:`adapteval.features.needed_items`; all of them, not only the items
-        left to run): the same pass on every executor and on every resume gives the same
-        batches and so the same floats."""
+        """Load the model and, before the first of ``items`` that embeds, embed in one
+        pass what the plan's cells of this model need
+        (:func:`adapteval.features.needed_items`; all of them, not only the items left to
+        run): the same pass on every executor, in whatever order its cells come, and on
+        every resume gives the same batches and so the same floats. A session that
+        starts after another worker's pass finds it all in the shared cache."""
         if self.model is None:
             self.model = load_model(self.ref)
             self.embed = (Embedder(self.model, self.ref, self.cache, self.reporter)
                           if self.ref.pretrained else None)
-        if self.embed is not None and any(c.strategy.embeds for c, _, _ in items):
+        if (self.embed is not None and not self.embedded
+                and any(c.strategy.embeds for c, _, _ in items)):
             self.embed(model_items(self.plan, self.ref))
+            self.embedded = True
 
     def run(self, item: Item) -> Iterator[CellRow | AnalysisRow]:
         cell, jobs, stored = item
-        if self.model is None:
-            self.prepare([item])
+        self.prepare([item])
         self.reporter.cell(cell.label)
         yield from run_cell(cell, self.model, self.embed, self.reporter,
                             suite=self.plan.suite.name, jobs=jobs, stored=stored, plan=self.plan)
@@ -231,6 +245,32 @@ class ModelSession:
     def close(self) -> None:
         self.model = self.embed = None
         gc.collect()
+
+
+class CellWorker:
+    """The worker side of executors that hand out single cells (worker processes, Ray
+    actors): keeps the session of the last model it ran, so a model is loaded once per
+    worker for all the cells of it the worker gets, and its features embedded once."""
+
+    def __init__(self, plan: Plan, cache: EmbeddingCache, reporter: Reporter) -> None:
+        self.plan, self.cache, self.reporter = plan, cache, reporter
+        self.cells = {c.key: c for c in plan.cells}
+        self.jobs = {j.key: j for js in plan.jobs().values() for j in js}
+        self.session: ModelSession | None = None
+
+    def run(self, key: str, job_keys: list[str],
+            stored: CellRow | None) -> Iterator[CellRow | AnalysisRow]:
+        cell = self.cells[key]
+        if self.session is None or self.session.ref.label != cell.model.label:
+            if self.session is not None:
+                self.session.close()  # one model in memory at a time
+            self.session = ModelSession(self.plan, cell.model, self.cache, self.reporter)
+        yield from self.session.run((cell, [self.jobs[j] for j in job_keys], stored))
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        self.cache.close()
 
 
 def run_group(plan: Plan, items: list[Item], cache: EmbeddingCache,

@@ -2,16 +2,16 @@
 
 Every executor takes the plan's pending cells grouped by model and yields
 ``(cell key, row)`` pairs (``row`` None once a cell and its analyses are done); the
-driver (``adapteval.execution.driver.run_plan``) writes them to the store as they arrive. An executor
-calls ``claim(group)`` right before it starts a group and runs only what that returns,
-so runs sharing a store split the work.
+driver (``adapteval.execution.driver.run_plan``) writes them to the store as they
+arrive. An executor claims work in the store right before it starts it and runs only
+what the claim grants, so runs sharing a store split the work.
 
-- ``local`` (default): in this process, one group after another.
-- ``local`` with ``workers: N``: N spawned processes, each taking whole model groups
-  with torch threads = cores // N, so N models run side by side without their
-  threads fighting over the cores.
-- ``ray``: one Ray actor per model group (``num_cpus`` CPUs each, one GPU when the
-  cluster has any); see ``adapteval.execution.ray_cluster``.
+- ``local`` (default): in this process, one model group after another.
+- ``local`` with ``workers: N``: N spawned processes with torch threads = cores // N,
+  each handed one cell at a time (``adapteval.execution.schedule``: the model it holds
+  first), so N cells run side by side without their threads fighting over the cores.
+- ``ray``: the same schedule over Ray actors (``--threads`` CPUs each, a GPU for models
+  placed on CUDA); see ``adapteval.execution.ray_cluster``.
 
 This module holds the contract, the in-process executor and the executor options; the
 pool and Ray executors build on it, and the driver picks one (``executor_for``).
@@ -20,6 +20,7 @@ pool and Ray executors build on it, and the driver picks one (``executor_for``).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
 from adapteval.suite.specs import ExecutorSpec
 
+CONNECT_S = 5.0  # how long a cluster address may take to answer
 Claim = Callable[[list[Any]], list[Any]]
 Event = tuple[str, Any]
 
@@ -68,6 +70,37 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def reachable(address: str) -> None:
+    """A ``HOST:PORT`` or ``ray://HOST:PORT`` address answers, or one ConfigError line
+    (Ray itself would retry for minutes, then fail with a long trace)."""
+    if address == "auto":
+        return
+    host, port = address.removeprefix("ray://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"no Ray cluster answers at this address ({exc.strerror or exc})",
+            where="executor address", value=address,
+            fix="start the cluster first (ray start --head on the head node) and pass the "
+                "head's HOST:PORT (6379 by default), or leave out --address for a private "
+                "local cluster") from None
+
+
+def on_loopback(address: str) -> bool:
+    """Whether a Ray address (``HOST:PORT``, ``ray://HOST:PORT``) names this machine's
+    loopback interface."""
+    import ipaddress
+
+    host = address.removeprefix("ray://").rsplit(":", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, *,
             where: str = "command line") -> ExecutorSpec:
     """The suite's executor with command-line options on top (they win). A different
@@ -93,10 +126,11 @@ def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, 
                           fix="executors: local (with workers) or ray (with address, num_cpus); "
                               "see `adapteval run --help`") from None
     if out.name == "ray":
-        if out.address in (None, "local"):
-            # A private single-node cluster: Ray then takes 127.0.0.1 as the node address
-            # instead of finding the outward one (a UDP connect to a public resolver) and
-            # binding its servers there. Read when ray is imported, so set it first.
+        if out.address in (None, "local") or on_loopback(out.address):
+            # A private cluster, or one on this machine's loopback: Ray then keeps
+            # 127.0.0.1 as the node address instead of swapping it for the outward one
+            # (found by a UDP connect to a public resolver), which a loopback cluster
+            # does not listen on. Read when ray is imported, so set it first.
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray  # noqa: F401
@@ -105,5 +139,7 @@ def resolve(spec: ExecutorSpec | None, overrides: dict[str, Any] | None = None, 
                               where=where, value="ray",
                               fix="pip install 'adapteval[ray]', or use the local executor "
                                   "(--workers N)") from None
+        if out.address not in (None, "local"):
+            reachable(out.address)
     return out
 

@@ -1,9 +1,10 @@
-"""Local worker processes: model groups side by side, each with its share of the cores.
+"""Local worker processes: cells side by side, each worker with its share of the cores.
 
 Workers are spawned (not forked: torch and forks do not mix), get the pickled plan once,
-and ask the driver for work; the driver claims a group in the store only when a worker
-is free to start it, so a killed run holds claims for in-flight groups alone. Rows
-travel back through a queue and are written by the driver as they arrive.
+and ask the driver for work; the driver picks a cell for the free worker
+(:mod:`adapteval.execution.schedule`: the model it holds first) and claims it in the
+store only then, so a killed run holds claims for in-flight cells alone. Rows travel
+back through a queue and are written by the driver as they arrive.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 from adapteval.core.env import apply_defaults, silence_libraries
 from adapteval.core.progress import Reporter
-from adapteval.execution.cells import run_group
+from adapteval.execution.cells import CellWorker
 from adapteval.execution.executors import Claim, Event, cores
+from adapteval.execution.schedule import Schedule
 from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
 
@@ -37,7 +39,7 @@ def _portable(exc: BaseException) -> BaseException:
 
 def _worker(wid: int, plan_blob: bytes, cache_path: str, threads: int, tasks: Any,
             results: Any) -> None:
-    """One worker process: run the groups the driver hands out until told to stop."""
+    """One worker process: run the cells the driver hands out until told to stop."""
     os.environ["ADAPTEVAL_THREADS"] = str(threads)
     parent = os.getppid()
     try:
@@ -46,29 +48,27 @@ def _worker(wid: int, plan_blob: bytes, cache_path: str, threads: int, tasks: An
         torch.set_num_threads(threads)
         apply_defaults()
         silence_libraries()
-        plan: Plan = pickle.loads(plan_blob)
-        cells = {c.key: c for c in plan.cells}
-        jobs = {j.key: j for js in plan.jobs().values() for j in js}
-        cache = EmbeddingCache(cache_path)
+        worker = CellWorker(pickle.loads(plan_blob), EmbeddingCache(cache_path), Reporter())
         while True:
             results.put(("ready", wid))
-            group = tasks.get()
-            if group is None:
+            task = tasks.get()
+            if task is None:
                 break
-            items = [(cells[k], [jobs[j] for j in job_keys], stored)
-                     for k, job_keys, stored in group]
-            for key, row in run_group(plan, items, cache, Reporter()):
+            key, job_keys, stored = task
+            for row in worker.run(key, job_keys, stored):
                 if os.getppid() != parent:  # the driver is gone: nobody would store this
                     os._exit(1)
                 results.put(("row", key, row))
-        cache.close()
+            results.put(("row", key, None))
+        worker.close()
     except BaseException as exc:  # noqa: BLE001 - reported to the driver, which raises it
         results.put(("error", _portable(exc)))
     results.put(("exit", wid))
 
 
 class ProcessPool:
-    """``workers`` spawned processes, torch threads = cores // workers each."""
+    """``workers`` spawned processes, torch threads = cores // workers each, handed one
+    cell at a time by :class:`adapteval.execution.schedule.Schedule`."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -77,16 +77,31 @@ class ProcessPool:
     def run(self, plan: Plan, groups: list[list[Any]], claim: Claim, cache_path: Path,
             reporter: Reporter) -> Iterator[Event]:
         ctx = mp.get_context("spawn")
-        tasks, results = ctx.Queue(), ctx.Queue()
-        n = min(self.workers, len(groups))
+        results = ctx.Queue()
+        sched = Schedule(groups, claim, by_kind=False)
+        n = min(self.workers, sched.left())
         threads = max(1, cores() // self.workers)
         blob = pickle.dumps(plan)
+        tasks = [ctx.Queue() for _ in range(n)]
         self.procs = [ctx.Process(target=_worker, daemon=True,
-                                  args=(w, blob, str(cache_path), threads, tasks, results))
+                                  args=(w, blob, str(cache_path), threads, tasks[w], results))
                       for w in range(n)]
         for p in self.procs:
             p.start()
-        left, running = list(groups), n
+        holds: dict[int, str | None] = dict.fromkeys(range(n))  # worker -> model it loaded
+        waiting: list[int] = []  # free workers with nothing they may start yet
+        running = n
+
+        def hand_out(wid: int) -> None:
+            item = sched.next(holds[wid])
+            if item is not None:
+                holds[wid] = item[0].model.label
+                tasks[wid].put((item[0].key, [j.key for j in item[1]], item[2]))
+            elif sched.left() and sched.running():
+                waiting.append(wid)  # a model's features are being embedded: wait for them
+            else:
+                tasks[wid].put(None)
+
         while running:
             try:
                 msg = results.get(timeout=POLL_S)
@@ -94,23 +109,19 @@ class ProcessPool:
                 self._check_alive()
                 continue
             if msg[0] == "ready":
-                tasks.put(self._next(left, claim))
+                hand_out(msg[1])
             elif msg[0] == "row":
+                if msg[2] is None:
+                    sched.done(msg[1])
+                    parked, waiting[:] = list(waiting), []
+                    for wid in parked:
+                        hand_out(wid)
                 yield msg[1], msg[2]
             elif msg[0] == "error":
                 raise msg[1]
             elif msg[0] == "exit":
                 running -= 1
         self.close()
-
-    @staticmethod
-    def _next(left: list[list[Any]], claim: Claim) -> list[tuple] | None:
-        """The next group this run could claim, as (cell key, job keys, stored row)."""
-        while left:
-            mine = claim(left.pop(0))
-            if mine:
-                return [(c.key, [j.key for j in jobs], stored) for c, jobs, stored in mine]
-        return None
 
     def _check_alive(self) -> None:
         dead = [p for p in self.procs if p.exitcode not in (None, 0)]

@@ -1,10 +1,12 @@
-"""The Ray executor: one actor per model group, results written back by the driver.
+"""The Ray executor: cells as calls to Ray actors, results written back by the driver.
 
-Each model's cells go to one actor (declared ``num_cpus``, and one GPU when the cluster
-has any), which loads the model once, embeds what the plan's cells of that model need in
-the same single pass as the local executor (so the numbers are the same), and runs the cells one call each.
-The driver waits on the calls with ``ray.wait`` and stores each cell the moment it
-comes back; a killed driver loses only the cells in flight.
+The cluster gets as many actors as it has room for: each declares ``--threads`` CPUs
+(default 1) and, when it runs models placed on CUDA, one GPU. The driver hands each free
+actor one cell at a time (:mod:`adapteval.execution.schedule`): cells of the model it
+already holds first, so a model is loaded once per actor and reused, and a second actor
+joins a model only once its features are in the shared cache. The driver waits on the
+calls with ``ray.wait`` and stores each cell the moment it comes back; a killed driver
+loses only the cells in flight.
 
 Without an address a private single-node cluster is started for the run, bound to
 127.0.0.1, without dashboard or usage stats, and with ``HOME`` pointing at a scratch
@@ -23,11 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from adapteval.core.env import apply_defaults, silence_libraries
-from adapteval.core.errors import AdaptEvalError
+from adapteval.core.env import apply_defaults, silence_libraries, threads
+from adapteval.core.errors import AdaptEvalError, ConfigError
 from adapteval.core.progress import Reporter
-from adapteval.execution.cells import ModelSession
+from adapteval.execution.cells import CellWorker
 from adapteval.execution.executors import Claim, Event, cores
+from adapteval.execution.schedule import Schedule
 from adapteval.features import EmbeddingCache
 from adapteval.plan import Plan
 from adapteval.suite.specs import ExecutorSpec
@@ -36,32 +39,25 @@ WAIT_S = 1.0
 OBJECT_STORE_BYTES = 256 * 1024**2
 QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
              "RAY_record_ref_creation_sites": "0"}
+# Ray gives its GCS server 30 s to start, which a busy machine can exceed
+START_ENV = {"RAY_gcs_server_port_wait_time_s": "120"}
 
 
-class ModelActor:
-    """Holds one loaded model; ``run`` does one cell (and its analyses) per call."""
+class CellActor:
+    """One worker on the cluster: runs the cells the driver hands it, one call each,
+    keeping the last model it loaded (:class:`adapteval.execution.cells.CellWorker`)."""
 
-    def __init__(self, plan: Plan, cache_path: str, threads: int, cell_keys: list[str]) -> None:
+    def __init__(self, plan: Plan, cache_path: str, threads: int) -> None:
         os.environ["ADAPTEVAL_THREADS"] = str(threads)
         import torch
 
         torch.set_num_threads(threads)
         apply_defaults()
         silence_libraries()
-        self.plan = plan
-        self.cells = {c.key: c for c in plan.cells}
-        self.jobs = {j.key: j for js in plan.jobs().values() for j in js}
-        self.keys = cell_keys
-        self.session = ModelSession(plan, self.cells[cell_keys[0]].model,
-                                    EmbeddingCache(cache_path), Reporter())
-        self.prepared = False
+        self.worker = CellWorker(plan, EmbeddingCache(cache_path), Reporter())
 
     def run(self, key: str, job_keys: list[str], stored: Any) -> list[Any]:
-        if not self.prepared:  # what the plan's cells need, as the local executor does
-            self.session.prepare([(self.cells[k], [], None) for k in self.keys])
-            self.prepared = True
-        item = (self.cells[key], [self.jobs[j] for j in job_keys], stored)
-        return list(self.session.run(item))
+        return list(self.worker.run(key, job_keys, stored))
 
 
 @contextlib.contextmanager
@@ -72,11 +68,11 @@ def _private_home(folder: Path) -> Iterator[None]:
     (home / "ray_bootstrap_config.yaml").write_text(
         "# adapteval: a private local cluster; no cloud provider to detect\n"
     )
-    saved = {k: os.environ.get(k) for k in ("HOME", "PYTHONPATH", *QUIET_ENV)}
+    saved = {k: os.environ.get(k) for k in ("HOME", "PYTHONPATH", *QUIET_ENV, *START_ENV)}
     os.environ["HOME"] = str(home)
     # the driver's import path, so workers unpickle user-registered strategies/analyses
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and Path(p).is_dir())
-    for k, v in QUIET_ENV.items():
+    for k, v in {**QUIET_ENV, **START_ENV}.items():
         os.environ.setdefault(k, v)
     try:
         yield
@@ -88,8 +84,80 @@ def _private_home(folder: Path) -> Iterator[None]:
                 os.environ[k] = v
 
 
+class _Actors:
+    """The cluster's workers: as many actors as the cluster's nodes have room for
+    (``threads`` CPUs each, at most a node's CPUs, and one GPU for those running models
+    placed on CUDA), each keeping the model it last ran. An actor with nothing left of
+    its kind is killed, and its room given to an actor of the other kind if that kind
+    has work waiting."""
+
+    def __init__(self, sched: Schedule, plan_ref: Any, cache_path: str, threads: int) -> None:
+        import ray
+
+        self.sched, self.plan_ref, self.cache_path, self.threads = (sched, plan_ref,
+                                                                    cache_path, threads)
+        self.cls = ray.remote(CellActor)
+        nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+        # an actor fits on one node: never ask for more CPUs than the biggest node has
+        self.cpus = max(1, min(threads, int(max((r.get("CPU", 0) for r in nodes), default=1))))
+        self.cpu_slots = max(1, sum(int(r.get("CPU", 0) // self.cpus) for r in nodes))
+        self.gpu_slots = sum(min(int(r.get("GPU", 0)), int(r.get("CPU", 0) // self.cpus))
+                             for r in nodes)
+        if sched.left("gpu") and not self.gpu_slots:
+            raise ConfigError(
+                "a model placed on CUDA needs a GPU, and the Ray cluster has none",
+                where="executor",
+                value=f"{sum(int(r.get('CPU', 0)) for r in nodes)} CPUs, 0 GPUs",
+                fix="start the cluster's nodes with GPUs (ray start --num-gpus N), "
+                    "or set device: cpu on the model")
+        self.kind: dict[Any, str] = {}
+        self.holds: dict[Any, str | None] = {}
+
+    def _want(self, kind: str) -> int:
+        """How many more actors of ``kind`` to start now."""
+        live = sum(k == kind for k in self.kind.values())
+        room = self.cpu_slots - len(self.kind)  # every actor takes CPUs
+        if kind == "gpu":
+            room = min(room, self.gpu_slots - live)
+        return max(0, min(room, self.sched.left(kind) - live))
+
+    def _new(self, kind: str) -> Any:
+        actor = self.cls.options(num_cpus=self.cpus, num_gpus=1 if kind == "gpu" else 0,
+                                 max_concurrency=1).remote(self.plan_ref, self.cache_path,
+                                                           self.threads)
+        self.kind[actor], self.holds[actor] = kind, None
+        return actor
+
+    def start(self) -> list[Any]:
+        fresh = [self._new("gpu") for _ in range(self._want("gpu"))]
+        return fresh + [self._new("cpu") for _ in range(max(self._want("cpu"),
+                                                               min(1, self.sched.left("cpu"))))]
+
+    def next_for(self, actor: Any) -> Any:
+        item = self.sched.next(self.holds[actor], self.kind[actor])
+        if item is not None:
+            self.holds[actor] = item[0].model.label
+        return item
+
+    def retire(self, actor: Any) -> list[Any]:
+        """Kill an actor with nothing left to do; the actors started in its room."""
+        import ray
+
+        ray.kill(actor)
+        del self.kind[actor], self.holds[actor]
+        return [self._new(k) for k in ("gpu", "cpu") for _ in range(self._want(k))]
+
+    def close(self) -> None:
+        import ray
+
+        for actor in list(self.kind):
+            ray.kill(actor)
+        self.kind.clear()
+        self.holds.clear()
+
+
 class RayExecutor:
-    """Model groups as Ray actors on a private local cluster or at ``address``."""
+    """Cells as calls to Ray actors on a private local cluster or at ``address``."""
 
     def __init__(self, spec: ExecutorSpec) -> None:
         self.spec = spec
@@ -120,33 +188,39 @@ class RayExecutor:
         import ray
 
         self._start()
-        gpus = ray.cluster_resources().get("GPU", 0) >= 1
-        actor_cls = ray.remote(ModelActor)
-        plan_ref = ray.put(plan)
-        calls: dict[Any, tuple[str, Any]] = {}
-        left: dict[Any, int] = {}
-        for group in groups:
-            mine = claim(group)
-            if not mine:
-                continue
-            pretrained = mine[0][0].model.pretrained
-            actor = actor_cls.options(num_cpus=1, num_gpus=1 if gpus and pretrained else 0).remote(
-                plan_ref, str(cache_path), 1, [c.key for c, _, _ in mine]
-            )
-            for cell, jobs, stored in mine:
-                ref = actor.run.remote(cell.key, [j.key for j in jobs], stored)
-                calls[ref] = (cell.key, actor)
-            left[actor] = len(mine)
-        while calls:
-            done, _ = ray.wait(list(calls), num_returns=1, timeout=WAIT_S)
-            for ref in done:
-                key, actor = calls.pop(ref)
-                for row in self._get(ref):
-                    yield key, row
-                yield key, None
-                left[actor] -= 1
-                if not left[actor]:
-                    ray.kill(actor)  # free its CPU for the next model's actor
+        sched = Schedule(groups, claim)
+        pool = _Actors(sched, ray.put(plan), str(cache_path), threads() or 1)
+        calls: dict[Any, tuple[str, Any]] = {}  # call -> (cell key, actor)
+        waiting: list[Any] = []  # free actors with nothing they may start yet
+
+        def hand_out(actor: Any) -> None:
+            item = pool.next_for(actor)
+            if item is not None:
+                ref = actor.run.remote(item[0].key, [j.key for j in item[1]], item[2])
+                calls[ref] = (item[0].key, actor)
+            elif sched.left(pool.kind[actor]) and sched.running(pool.kind[actor]):
+                waiting.append(actor)  # a model's features are being embedded: wait for them
+            else:
+                for fresh in pool.retire(actor):
+                    hand_out(fresh)
+
+        try:
+            for actor in pool.start():
+                hand_out(actor)
+            while calls:
+                done, _ = ray.wait(list(calls), num_returns=1, timeout=WAIT_S)
+                for ref in done:
+                    key, actor = calls.pop(ref)
+                    rows = self._get(ref)
+                    sched.done(key)
+                    parked, waiting[:] = [actor, *waiting], []
+                    for free in parked:  # hand out work before writing the rows
+                        hand_out(free)
+                    for row in rows:
+                        yield key, row
+                    yield key, None
+        finally:
+            pool.close()
 
     @staticmethod
     def _get(ref: Any) -> list[Any]:

@@ -279,9 +279,10 @@ class RankSpec(Strict):
 
 class ExecutorSpec(Strict):
     """Where cells run. ``local`` runs them in this process, or with ``workers: N`` in N
-    processes (one model's cells per process at a time, torch threads = cores // N);
-    ``ray`` runs each model's cells in a Ray actor on a local cluster of ``num_cpus``
-    CPUs, or on the cluster at ``address``. A plain string means default options."""
+    processes (one cell per process at a time, each keeping the model it last ran; torch
+    threads = cores // N); ``ray`` runs them the same way in Ray actors (``--threads``
+    CPUs each, a GPU for models on CUDA) on a private local cluster of ``num_cpus`` CPUs,
+    or on the cluster at ``address``. A plain string means default options."""
 
     name: Literal["local", "ray"] = "local"
     workers: int = Field(default=1, ge=1, le=512, description="local: worker processes")
