@@ -16,6 +16,7 @@ import adapteval
 from adapteval.analyses import ANALYSES
 from adapteval.core.errors import IncompatibleError
 from adapteval.core.plugin import IMAGE
+from adapteval.exports import predictions, write
 from image_plugins import MODEL, registered
 from image_samples import fashion
 
@@ -73,6 +74,10 @@ def test_prediction_analyses_run_on_an_image_task(clothes_csv, tmp_path):
     assert all(0 <= t["accuracy"] <= 1 for t in transfer["targets"])
     (verdict,) = res.verdict()
     assert [r["passed"] for r in verdict["rules"]] == [True, True, True]
+    # per-item predictions hold the pixels; a written file says what each image is
+    frame = predictions(res)
+    assert frame["image"].iloc[0].shape == (28, 28, 3) and "text" not in frame
+    assert write(frame, None).splitlines()[1].count("28x28 image") == 1
 
 
 @pytest.mark.parametrize("name", ["counterfactual", "eec"])
