@@ -48,11 +48,24 @@ def test_probe_and_kshot_take_images_and_tfidf_is_refused_in_one_line(tmp_path):
             in err.value.one_line())
 
 
-@pytest.mark.parametrize("name", ["robustness", "counterfactual", "eec", "attribution"])
+TEXT_ONLY_ANALYSES = [n for n in ANALYSES.names() if IMAGE not in ANALYSES[n].modalities]
+
+
+def test_word_level_analyses_are_the_text_only_ones():
+    assert {"counterfactual", "eec"} <= set(TEXT_ONLY_ANALYSES)
+    assert not {"robustness", "attribution", "calibration"} & set(TEXT_ONLY_ANALYSES)
+
+
+@pytest.mark.parametrize("name", TEXT_ONLY_ANALYSES)
 def test_text_only_analyses_are_refused_for_image_tasks(tmp_path, name):
-    assert IMAGE not in ANALYSES[name].modalities
     with pytest.raises(IncompatibleError, match="does not accept the image items"):
         build_plan(_suite(tmp_path, analyses=[name]))
+
+
+@pytest.mark.parametrize("name", ["robustness", "attribution"])
+def test_corruption_robustness_and_pixel_attribution_plan_on_image_tasks(tmp_path, name):
+    plan = build_plan(_suite(tmp_path, analyses=[name]))
+    assert plan.cells
 
 
 TEXT_ONLY = [n for n in STRATEGIES.names() if IMAGE not in STRATEGIES[n].modalities]
