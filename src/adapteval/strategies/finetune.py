@@ -3,8 +3,8 @@
 Encoders and decoder-only LMs alike: a decoder's body trains under the head on its
 last real token (the pad token is set at load). Image encoders (EfficientNet-Lite,
 Hugging Face vision models) train on batches of pixels made by their own preprocessing,
-under the head on their pooled features; batch norm layers use batch statistics while
-training, as the networks were trained. The cell's info reports trainable and
+under the head on their pooled features; batch norm layers keep the pretrained running
+statistics (``models.images.freeze_batch_norm``). The cell's info reports trainable and
 total parameters and the peak memory of training (``train_peak_memory_mb``: the rise of
 resident memory on the CPU, torch's peak allocation on a GPU).
 
