@@ -90,6 +90,7 @@ def test_vit_finetune_trains_every_weight_and_predicts_as_stored(tiny_vit, fashi
     fitted = _trained(FineTune(TrainParams(**FAST)), fashion, tiny_vit)
     preds, info = fitted.predictions, fitted.predictions.info
     assert info["steps"] == 3 and info["n_test"] == 24
+    assert info["head_learning_rate"] == 1e-2  # the image default
     assert preds.proba.shape == (1, 24, 10)
     trained = fitted.predictor.model.encoder.state_dict()
     assert any(not torch.equal(trained[f"model.{k}"], v) for k, v in before.items()
