@@ -123,3 +123,7 @@ def test_a_run_on_image_tasks_stores_cells_and_results_prints_them(tmp_path):
     assert "pixels" in shown.output and "fashion-mnist" in shown.output
     again = CliRunner().invoke(app, ["run", str(tmp_path / "suite.yaml"), "-o", str(out)])
     assert "0 run, 8 already in the store" in again.output
+    exported = CliRunner().invoke(app, ["predictions", str(out), "--task", "fashion-mnist"])
+    assert exported.exit_code == 0, exported.output
+    assert len([ln for ln in exported.stdout.splitlines() if ln.startswith("fashion-mnist,")]) \
+        == 4 * 300  # 2 models x 2 strategies x 300 test images
