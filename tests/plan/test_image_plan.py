@@ -48,9 +48,15 @@ def test_probe_and_kshot_take_images_and_tfidf_is_refused_in_one_line(tmp_path):
             in err.value.one_line())
 
 
-@pytest.mark.parametrize("name", ["robustness", "counterfactual", "eec", "attribution"])
+TEXT_ONLY_ANALYSES = [n for n in ANALYSES.names() if IMAGE not in ANALYSES[n].modalities]
+
+
+def test_the_word_swapping_analyses_are_text_only():
+    assert {"counterfactual", "eec"} <= set(TEXT_ONLY_ANALYSES)
+
+
+@pytest.mark.parametrize("name", TEXT_ONLY_ANALYSES)
 def test_text_only_analyses_are_refused_for_image_tasks(tmp_path, name):
-    assert IMAGE not in ANALYSES[name].modalities
     with pytest.raises(IncompatibleError, match="does not accept the image items"):
         build_plan(_suite(tmp_path, analyses=[name]))
 
@@ -117,3 +123,25 @@ def test_a_run_on_image_tasks_stores_cells_and_results_prints_them(tmp_path):
     assert "pixels" in shown.output and "fashion-mnist" in shown.output
     again = CliRunner().invoke(app, ["run", str(tmp_path / "suite.yaml"), "-o", str(out)])
     assert "0 run, 8 already in the store" in again.output
+    exported = CliRunner().invoke(app, ["predictions", str(out), "--task", "fashion-mnist"])
+    assert exported.exit_code == 0, exported.output
+    assert len([ln for ln in exported.stdout.splitlines() if ln.startswith("fashion-mnist,")]) \
+        == 4 * 300  # 2 models x 2 strategies x 300 test images
+
+
+@pytest.mark.slow
+def test_the_python_api_runs_in_memory_images(tmp_path):
+    import adapteval
+    from adapteval.data.bundled import digits
+
+    x, y = digits()
+    suite = {"models": ["majority"], "output_dir": str(tmp_path / "out"),
+             "tasks": [{"name": "mem", "images": {"train": x[:400], "test": x[400:600]},
+                        "labels": {"train": y[:400], "test": y[400:600]}}]}
+    results = adapteval.run(suite)
+    scores = results.summary().set_index(["model", "metric"])["value"]
+    assert scores[("pixels", "accuracy")] > 0.8 > scores[("majority", "accuracy")]
+    from adapteval.api import run_full
+
+    _, again, _ = run_full(suite)  # the same pixels: the same keys, nothing computed again
+    assert (again.ran, again.skipped_done) == (0, 2)
