@@ -64,8 +64,11 @@ class TaskLookup:
             return self.tasks.get(fp)
         ref = self.references.get(fp)
         if not ref:
-            self.missing[fp] = ("the store does not say where its data is (cells written "
-                                "before provenance was recorded); read through the suite file")
+            data = ((row.provenance or {}).get("data") or {})
+            self.missing[fp] = (
+                "its data was not read from files (in-memory images); read through the suite"
+                if data else "the store does not say where its data is (cells written "
+                "before provenance was recorded); read through the suite file")
             return None
         try:
             task = load_task(TaskSpec(**ref), Path("/"), where=f"task {row.task!r}")

@@ -114,6 +114,16 @@ def test_tables_with_an_image_path_or_bytes_column(tmp_path, fashion, fmt):
                           tmp_path), x, y)
 
 
+def test_jsonl_with_data_uris(tmp_path, fashion):
+    import base64
+
+    x, y = fashion
+    uris = ["data:image/png;base64," + base64.b64encode(_png(g)).decode() for g in x]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps({"img": u, "label": int(v)}) + "\n"
+                                              for u, v in zip(uris, y, strict=True)))
+    _same_items(load_task(TaskSpec(name="f", path="t.jsonl", image="img"), tmp_path), x, y)
+
+
 def test_saved_hugging_face_dataset_with_an_image_feature(tmp_path, fashion):
     import datasets
 

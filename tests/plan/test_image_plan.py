@@ -130,3 +130,25 @@ def test_a_run_on_image_tasks_stores_cells_and_results_prints_them(tmp_path):
     assert "pixels" in shown.output and "fashion-mnist" in shown.output
     again = CliRunner().invoke(app, ["run", str(tmp_path / "suite.yaml"), "-o", str(out)])
     assert "0 run, 8 already in the store" in again.output
+    exported = CliRunner().invoke(app, ["predictions", str(out), "--task", "fashion-mnist"])
+    assert exported.exit_code == 0, exported.output
+    assert len([ln for ln in exported.stdout.splitlines() if ln.startswith("fashion-mnist,")]) \
+        == 4 * 300  # 2 models x 2 strategies x 300 test images
+
+
+@pytest.mark.slow
+def test_the_python_api_runs_in_memory_images(tmp_path):
+    import adapteval
+    from adapteval.data.bundled import digits
+
+    x, y = digits()
+    suite = {"models": ["majority"], "output_dir": str(tmp_path / "out"),
+             "tasks": [{"name": "mem", "images": {"train": x[:400], "test": x[400:600]},
+                        "labels": {"train": y[:400], "test": y[400:600]}}]}
+    results = adapteval.run(suite)
+    scores = results.summary().set_index(["model", "metric"])["value"]
+    assert scores[("pixels", "accuracy")] > 0.8 > scores[("majority", "accuracy")]
+    from adapteval.api import run_full
+
+    _, again, _ = run_full(suite)  # the same pixels: the same keys, nothing computed again
+    assert (again.ran, again.skipped_done) == (0, 2)

@@ -68,6 +68,19 @@ def test_lite0_trainable_body_starts_as_the_frozen_features(lite0, fashion):
     assert all(p.requires_grad for p in body.parameters())
 
 
+def test_batch_norm_keeps_pretrained_statistics_while_training(lite0, fashion):
+    """In training mode the body's batch norm layers still normalise with (and keep) the
+    pretrained running statistics; everything else trains."""
+    body = lite0.trainable_body().train()
+    norms = [m for m in body.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(norms) == 49 and not any(m.training for m in norms)
+    assert body.training and body.net._blocks[3].training
+    before = {k: v.clone() for k, v in body.state_dict().items() if "running" in k}
+    body(torch.from_numpy(lite0.preprocess(fashion.split(0).train.items[:4]))).sum().backward()
+    after = body.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())
+
+
 def _trained(strategy, task: Task, encoder, seed: int = 0):
     return strategy.fit(CellContext(task, task.split(seed), encoder, seed))
 
@@ -77,6 +90,7 @@ def test_vit_finetune_trains_every_weight_and_predicts_as_stored(tiny_vit, fashi
     fitted = _trained(FineTune(TrainParams(**FAST)), fashion, tiny_vit)
     preds, info = fitted.predictions, fitted.predictions.info
     assert info["steps"] == 3 and info["n_test"] == 24
+    assert info["head_learning_rate"] == 1e-2  # the image default
     assert preds.proba.shape == (1, 24, 10)
     trained = fitted.predictor.model.encoder.state_dict()
     assert any(not torch.equal(trained[f"model.{k}"], v) for k, v in before.items()
@@ -115,6 +129,9 @@ def test_lite0_lora_adapts_pointwise_convolutions_and_keeps_the_weights(lite0, f
             continue
         original = name.removeprefix("net.").replace(".base_layer", "")
         assert torch.equal(param.detach(), frozen[original].detach()), name
+    buffers = dict(lite0.model.named_buffers())
+    for name, buf in model.encoder.named_buffers():  # batch norm statistics kept too
+        assert torch.equal(buf, buffers[name.removeprefix("net.").replace(".base_layer", "")])
     info = fitted.predictions.info
     assert info["trainable_params"] < 0.05 * info["total_params"]
 

@@ -9,7 +9,6 @@ readers and decoded by :mod:`adapteval.data.sources`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 import pandas as pd
 
@@ -35,7 +34,7 @@ class IdxReader(TaskReader):
     description = ("a folder of IDX files (MNIST layout: train-images-idx3-ubyte[.gz] with "
                    "train-labels-idx1-ubyte[.gz], t10k-* for test)")
     folder = True
-    modality: ClassVar[str] = IMAGE
+    modalities = frozenset({IMAGE})
 
     def recognises(self, path: Path) -> bool:
         return path.is_dir() and bool(images.idx_folder(path, where=""))
@@ -58,7 +57,7 @@ class ImageFolderReader(TaskReader):
     description = ("a folder per class of image files (ImageFolder layout), optionally under "
                    "train/ and test/ (and val/) folders")
     folder = True
-    modality: ClassVar[str] = IMAGE
+    modalities = frozenset({IMAGE})
 
     def _splits(self, path: Path) -> dict[str, Path]:
         return {SPLIT_FOLDERS[d.name.lower()]: d for d in sorted(path.iterdir())

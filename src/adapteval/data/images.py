@@ -19,6 +19,8 @@ naming the file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import io
 import warnings
@@ -103,7 +105,8 @@ def _bomb(name: str, width: int, height: int, limit: int, where: str) -> DataErr
 def decode_value(value: Any, base_dir: Path, *, row: int, where: str,
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """One cell of an image column: a path (relative to ``base_dir``), encoded bytes, a
-    saved dataset's Image feature ``{"bytes": ..., "path": ...}``, or an array."""
+    ``data:image/...;base64,`` URI (text formats), a saved dataset's Image feature
+    ``{"bytes": ..., "path": ...}``, or an array."""
     if isinstance(value, dict):  # datasets.Image, as to_pandas() gives it
         data, path = value.get("bytes"), value.get("path")
         value = data if data is not None else path
@@ -112,6 +115,14 @@ def decode_value(value: Any, base_dir: Path, *, row: int, where: str,
                       max_pixels=max_pixels)
     if isinstance(value, np.ndarray):
         return as_item(value, where=where, name=f"row {row + 1}")
+    if isinstance(value, str) and value.startswith("data:image/") and ";base64," in value:
+        try:
+            data = base64.b64decode(value.split(";base64,", 1)[1], validate=True)
+        except (binascii.Error, ValueError):
+            raise DataError(f"image data URI at row {row + 1} is not valid base64",
+                            where=where, value=value[:40], fix="re-encode the image") from None
+        return decode(data, name=f"data URI of row {row + 1}", where=where,
+                      max_pixels=max_pixels)
     if isinstance(value, str) and value.strip():
         p = Path(value.strip()).expanduser()
         return decode(p if p.is_absolute() else base_dir / p, name=value, where=where,

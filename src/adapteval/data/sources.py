@@ -73,7 +73,7 @@ def _read(path: Path, spec: TaskSpec, where: str) -> tuple[dict[str, pd.DataFram
     """One file or folder: its frames, images decoded."""
     got = read_file(path, spec, where=where)
     reader = READERS.get(detect_format(path, spec.format, where=where))
-    if getattr(reader, "modality", None) == IMAGE:
+    if reader.modalities == frozenset({IMAGE}):  # IDX, ImageFolder: decoded by the reader
         return got, IMAGE_COLUMN
     if spec.image is None:
         return got, None

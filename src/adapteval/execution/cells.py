@@ -182,12 +182,15 @@ def task_reference(task: Task) -> dict[str, Any] | None:
         spec = spec.model_copy(update={"path": str(Path(task.source).absolute())})
     elif spec.files is not None:
         paths = task.source.split(", ")
-        if len(paths) != len(spec.files):
+        sizes = [1 if isinstance(v, str) else len(v) for v in spec.files.values()]
+        if len(paths) != sum(sizes):
             return None
-        spec = spec.model_copy(update={"files": {k: str(Path(p).absolute())
-                                                 for k, p in zip(spec.files, paths, strict=True)}})
+        absolute = iter(str(Path(p).absolute()) for p in paths)
+        spec = spec.model_copy(update={"files": {
+            k: next(absolute) if isinstance(v, str) else [next(absolute) for _ in v]
+            for k, v in spec.files.items()}})
     else:
-        return None
+        return None  # in-memory images: nothing to read again
     return spec.model_dump(mode="json", exclude_none=True)
 
 

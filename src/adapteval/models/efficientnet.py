@@ -25,7 +25,7 @@ import torch
 
 from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.errors import ModelLoadError
-from adapteval.models.images import ImageEncoder, LitePreprocess
+from adapteval.models.images import ImageEncoder, LitePreprocess, freeze_batch_norm
 from adapteval.suite.specs import ModelSpec
 
 VARIANTS = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260,
@@ -167,6 +167,11 @@ class LiteBody(torch.nn.Module):
         self.feature_dim = dim
         for param in self.parameters():
             param.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> Any:
+        super().train(mode)
+        freeze_batch_norm(self)  # pretrained statistics, in training as in prediction
+        return self
 
     def forward(self, pixel_values: Any) -> Any:
         return pooled(self.net, pixel_values)

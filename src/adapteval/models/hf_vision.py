@@ -33,7 +33,7 @@ from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.env import silence_libraries
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import weight_format
-from adapteval.models.images import ImageEncoder, check_image
+from adapteval.models.images import ImageEncoder, check_image, freeze_batch_norm
 from adapteval.suite.specs import ModelSpec
 
 CLS_FAMILIES = frozenset({"vit", "deit"})
@@ -161,6 +161,11 @@ class VisionBody(torch.nn.Module):
         self.lora_targets = LORA_TARGETS.get(model_type)
         for param in self.parameters():
             param.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> Any:
+        super().train(mode)
+        freeze_batch_norm(self)  # pretrained statistics, in training as in prediction
+        return self
 
     def forward(self, pixel_values: Any) -> Any:
         return pool_output(self.model(pixel_values=pixel_values), self.model_type)

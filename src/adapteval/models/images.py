@@ -81,6 +81,21 @@ class LitePreprocess:
         return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
 
 
+def freeze_batch_norm(module: Any) -> None:
+    """Put ``module``'s batch norm layers in eval mode: they normalise with the pretrained
+    running statistics and do not update them. Image bodies call it whenever they are set
+    to train: a short fine-tune's small batches would otherwise be normalised with their
+    own statistics while prediction uses running ones that barely moved from the
+    pretraining data, so the head would learn on features it never sees at test time (and
+    LoRA would change the frozen network's statistics). Their scale and shift still train
+    in fine-tuning."""
+    import torch
+
+    for sub in module.modules():
+        if isinstance(sub, torch.nn.modules.batchnorm._BatchNorm):
+            sub.eval()
+
+
 class ImageEncoder:
     """Base of frozen image encoders. Subclasses set ``model`` (the torch module),
     ``dim``, ``device``, ``dtype``, ``spec``, ``preprocess`` (items to pixel arrays) and

@@ -3,8 +3,8 @@
 Encoders and decoder-only LMs alike: a decoder's body trains under the head on its
 last real token (the pad token is set at load). Image encoders (EfficientNet-Lite,
 Hugging Face vision models) train on batches of pixels made by their own preprocessing,
-under the head on their pooled features; batch norm layers use batch statistics while
-training, as the networks were trained. The cell's info reports trainable and
+under the head on their pooled features; batch norm layers keep the pretrained running
+statistics (``models.images.freeze_batch_norm``). The cell's info reports trainable and
 total parameters and the peak memory of training (``train_peak_memory_mb``: the rise of
 resident memory on the CPU, torch's peak allocation on a GPU).
 
@@ -106,8 +106,12 @@ def checkpointing(encoder: Any) -> None:
     encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
-def default_head_lr(normalized: bool) -> float:
-    return 1e-2 if normalized else 1e-3
+def default_head_lr(larger: bool) -> float:
+    """The head's default learning rate: 1e-2 on unit-norm text features and on image
+    features, else 1e-3. For images 1e-2 was measured: EfficientNet-Lite0, 6 steps of 16
+    on 200 Fashion-MNIST images, accuracy 0.31 -> 0.52 (finetune) and 0.23 -> 0.55 (LoRA)
+    over 1e-3."""
+    return 1e-2 if larger else 1e-3
 
 
 class TrainedStrategy(Strategy):
@@ -143,8 +147,8 @@ class TrainedStrategy(Strategy):
         enc, task, test = ctx.model, ctx.task, ctx.split.test
         images = hasattr(enc, "preprocess")  # an image encoder: pixels, no tokens
         if p.head_learning_rate is None:  # unit-norm inputs need larger steps to move logits
-            normalized = not images and enc.pooling.normalize
-            p = p.model_copy(update={"head_learning_rate": default_head_lr(normalized)})
+            larger = images or enc.pooling.normalize  # images: measured, see default_head_lr
+            p = p.model_copy(update={"head_learning_rate": default_head_lr(larger)})
         n_classes = None if task.is_regression else len(task.classes or ())
         fit_view, val_view, val_source = validation_views(ctx, p, n_classes)
         max_length = 0 if images else p.max_length or enc.pooling.max_length

@@ -11,7 +11,8 @@ convolutions (each block's expansion and projection, and the head's), a low-rank
 of a per-pixel linear map; ViT, DINOv2 and CLIP vision: query/value projections (found by
 name); ConvNeXt: the two pointwise Linear layers of each block; ResNet: its convolutions
 (peft adapts Conv2d layers with convolutions of the same kernel and stride). Batch
-norm statistics of a convolutional body keep updating while the adapters train.
+norm layers keep the pretrained statistics, so the network outside the adapters is
+exactly the pretrained one.
 """
 
 from __future__ import annotations

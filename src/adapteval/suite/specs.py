@@ -26,8 +26,9 @@ class ModelSpec(Strict):
 
     source: str = Field(min_length=1, description="short name, local directory or hub id")
     name: str | None = Field(default=None, description="label in tables; defaults to source")
-    kind: str = Field(default="auto", min_length=1, description="auto (from the catalog, else "
-                      "hf) or a registered model kind: hf, causal, onnx, majority, tfidf, ...")
+    kind: str = Field(default="auto", min_length=1, description="auto (from the catalog or the "
+                      "folder, else hf) or a registered model kind: hf, causal, onnx, "
+                      "efficientnet-lite, hf-vision, majority, tfidf, pixels, ...")
     tokenizer: str | None = Field(
         default=None, description="tokenizer for an ONNX model: short name or folder"
     )

@@ -140,12 +140,13 @@ def check_model_kind_batching(kind: Any, spec: ModelSpec, base_dir: Path | None 
         parts = model.fit_transform(texts, None, [([t], None) for t in texts])
         items = np.vstack([_dense(p) for p in parts])
     else:
-        whole = np.asarray(model.encode(TEXTS, batch_size=len(TEXTS)), dtype=np.float64)
+        texts = TEXTS if kind.modalities & set(TEXT_MODALITIES) else sample_images()
+        whole = np.asarray(model.encode(texts, batch_size=len(texts)), dtype=np.float64)
         items = np.vstack([np.asarray(model.encode([t], batch_size=1), dtype=np.float64)
-                           for t in TEXTS])
+                           for t in texts])
         dim = getattr(model, "dim", None)
         assert dim is None or whole.shape[1] == dim, (
             f"encode gives {whole.shape[1]} columns, dim says {dim}")
-    assert whole.shape[0] == len(TEXTS), f"{whole.shape[0]} rows for {len(TEXTS)} texts"
+    assert whole.shape[0] == len(texts), f"{whole.shape[0]} rows for {len(texts)} items"
     assert np.allclose(whole, items, rtol=1e-4, atol=1e-5), (
         f"batch and item-by-item encodings differ (max {np.abs(whole - items).max():.3g})")
