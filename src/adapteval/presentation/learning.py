@@ -168,8 +168,15 @@ def learning_section(results: Results) -> Section | None:
     conf = results.bootstrap.confidence
     pts = curves.points
     tables = [compact_table(pts, curves.efficiency)]
-    if not curves.crossings.empty:
-        tables.append(crossings_table(curves.crossings))
+    if not curves.crossings.empty:  # the terminal: crossings with a significant side
+        cross = curves.crossings
+        real = cross[cross["before_significant"] | cross["after_significant"]]
+        if not real.empty or len(cross):
+            t = crossings_table(real)
+            if len(real) < len(cross):
+                t.legend = (f"{len(cross) - len(real)} other sign changes, neither side "
+                            "significant: in the written reports")
+            tables.append(t)
     written = [points_table(pts, conf), efficiency_table(curves.efficiency, conf)]
     if not curves.crossings.empty:
         written.append(crossings_table(curves.crossings))
