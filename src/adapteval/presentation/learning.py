@@ -133,12 +133,14 @@ def ranking_table(ranking: pd.DataFrame) -> SectionTable:
                      key="size-ranking")
     for r in ranking.to_dict("records"):
         order = ", ".join(f"{m} ({g})" for m, g in zip(r["ranking"], r["groups"], strict=True))
-        t.add(r["task"], r["strategy"], r["size"], order,
-              "—" if r["first_size"] else ("yes" if r["flip"] else "no"))
+        flip = "yes (separable)" if r["separable_flip"] else ("yes" if r["flip"] else "no")
+        t.add(r["task"], r["strategy"], r["size"], order, "—" if r["first_size"] else flip)
     flips = int(ranking["flip"].sum()) if not ranking.empty else 0
+    separable = int(ranking["separable_flip"].sum()) if not ranking.empty else 0
     steps = int((~ranking["first_size"]).sum()) if not ranking.empty else 0
     if steps:
-        t.legend = f"the ranking flips at {flips} of {steps} size steps"
+        t.legend = (f"the ranking flips at {flips} of {steps} size steps; {separable} of "
+                    "them reverse models in separate tie groups at both sizes")
     return t
 
 

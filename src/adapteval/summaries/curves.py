@@ -245,7 +245,9 @@ def _sign(value: float, tol: float = 1e-9) -> int:
 
 def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
     """Per task, strategy and size: the models ranked by score with tie groups (1 =
-    best), and whether the order differs from the previous size's (a flip)."""
+    best), whether the order differs from the previous size's (a flip) and whether a
+    pair of models in different tie groups there is in reversed different groups here
+    (``separable_flip``: a flip the paired bootstrap separates at both sizes)."""
     conf = results.bootstrap.confidence
     groups: dict[tuple[str, str], dict[str, dict[str, Point]]] = {}
     for q in points:
@@ -255,7 +257,7 @@ def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
     recs = []
     for (task, strategy), sizes in groups.items():
         order = sorted(sizes, key=lambda s: np.mean([q.x for q in sizes[s].values()]))
-        previous = None
+        previous, before = None, {}
         for size in order:
             members = sizes[size]
             if len(members) < 2:
@@ -266,10 +268,14 @@ def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
             ranked = sorted(ties, key=lambda m: -aggs[m].value if hib else aggs[m].value)
             flip = previous is not None and [m for m in ranked if m in previous] != [
                 m for m in previous if m in ranked]
+            separable = previous is not None and any(
+                m in before and n in before and before[m] < before[n] and ties[m] > ties[n]
+                for m in ties for n in ties)
             recs.append({"task": task, "strategy": strategy, "size": size,
                          "ranking": ranked, "groups": [ties[m] for m in ranked],
-                         "flip": bool(flip), "first_size": previous is None})
-            previous = ranked
+                         "flip": bool(flip), "separable_flip": bool(separable),
+                         "first_size": previous is None})
+            previous, before = ranked, ties
     return pd.DataFrame(recs)
 
 
