@@ -103,11 +103,19 @@ def curve_points(results: Any) -> list[Point]:
                            proba=None if p.proba is None else p.proba[e:e + 1],
                            n_classes=k, idx=resamples[n])
             point.draws.setdefault(lab.seed, []).append(s)
-            point.n_train.append(int(r.info.get("curve_point", {}).get(
-                "n_train", r.info.get("n_train", 0))))
+            point.n_train.append(_n_train(r))
     return sorted(points.values(), key=lambda q: (_place(results, "model", q.model),
                                                  _place(results, "task", q.task),
                                                  _place(results, "strategy", q.strategy), q.x))
+
+
+def _n_train(r: Any) -> int:
+    """Training items the point drew (a plain cell: its whole training split, before a
+    trained strategy carves its validation part)."""
+    if "curve_point" in r.info:
+        return int(r.info["curve_point"]["n_train"])
+    data = (r.provenance or {}).get("data") or {}
+    return int(data.get("n_train") or r.info.get("n_train", 0))
 
 
 def _place(results: Any, col: str, value: str) -> int:
