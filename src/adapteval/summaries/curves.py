@@ -176,7 +176,7 @@ def efficiency_frame(results: Any, points: list[Point],
         rec: dict[str, Any] = {"model": m, "task": t, "strategy": s, "metric": curve[0].metric,
                                "full": float(np.mean(full.per_draw)) if full else float("nan"),
                                "full_n_train": full.x if full else float("nan")}
-        why = (None if full is not None else "no full-size point" )
+        why = None if full is not None else "no full-size point"
         if why is None and not curve[0].higher_is_better:
             why = f"{curve[0].metric} is lower-is-better: a fraction of it is not a target"
         if why is None and not rec["full"] > 0:
@@ -196,7 +196,8 @@ def efficiency_frame(results: Any, points: list[Point],
                 undefined[col] = why
                 continue
             x = size_to_reach(xs, means, f * rec["full"])
-            sims = np.array([size_to_reach(xs, b, f * b[-1]) for b in boot])
+            at = curve.index(full)
+            sims = np.array([size_to_reach(xs, b, f * b[at]) for b in boot])
             lo, hi = interval(sims, results.bootstrap.confidence)
             rec.update({col: x, f"{col}_low": lo, f"{col}_high": hi})
             if not np.isfinite(x):
