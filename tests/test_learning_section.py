@@ -50,3 +50,21 @@ def test_the_plot_draws_curves_bands_and_markers():
     assert all(c["size_95"] is not None for c in spec.data["curves"])
     svg = draw(spec)
     assert svg.startswith("<svg") and "all-MiniLM-L6-v2 · probe" in svg
+
+
+def test_tuning_section_lists_the_chosen_values_whole_at_80_columns():
+    from adapteval.presentation.learning import tuning_section
+
+    rows = _curve_rows("all-MiniLM-L6-v2", "lora", {8: [0.7]}, full=0.85)
+    for r, lr in zip(rows, (1e-3, 2e-4), strict=True):
+        r.info["tuning"] = {"chosen": {"learning_rate": lr}, "metric": "accuracy",
+                            "protocol": "holdout", "n_selection_fit": 13, "n_validation": 3,
+                            "n_refit": 16, "trials": [{"learning_rate": 2e-4, "accuracy": 0.6},
+                                                      {"learning_rate": 1e-3, "accuracy": 0.7}]}
+    section = tuning_section(_results(rows))
+    (t,) = section.tables
+    assert cut_numbers(t, 80) == []
+    chosen = [r.cells[2].value for r in t.rows]
+    assert chosen == ["learning_rate=0.0002", "learning_rate=0.001"]  # full, then size 8
+    assert [r.cells[1].value for r in t.rows] == ["task · full", "task · 8"]
+    assert [r.cells[3].value for r in t.rows] == [0.6, 0.7]  # each chosen one's score

@@ -111,6 +111,8 @@ def test_a_crossing_is_found_with_paired_significance_at_each_size():
     assert list(ranking["ranking"].iloc[0]) == ["b", "a"]
     assert list(ranking["ranking"].iloc[2]) == ["a", "b"]
     assert list(ranking["flip"]) == [False, False, True, False]
+    # b is ahead of a in a separate tie group at 4, a ahead of b in a separate one at 8
+    assert list(ranking["separable_flip"]) == [False, False, True, False]
 
 
 def test_curve_points_stay_out_of_the_per_strategy_tables():

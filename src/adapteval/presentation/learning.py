@@ -133,12 +133,14 @@ def ranking_table(ranking: pd.DataFrame) -> SectionTable:
                      key="size-ranking")
     for r in ranking.to_dict("records"):
         order = ", ".join(f"{m} ({g})" for m, g in zip(r["ranking"], r["groups"], strict=True))
-        t.add(r["task"], r["strategy"], r["size"], order,
-              "—" if r["first_size"] else ("yes" if r["flip"] else "no"))
+        flip = "yes (separable)" if r["separable_flip"] else ("yes" if r["flip"] else "no")
+        t.add(r["task"], r["strategy"], r["size"], order, "—" if r["first_size"] else flip)
     flips = int(ranking["flip"].sum()) if not ranking.empty else 0
+    separable = int(ranking["separable_flip"].sum()) if not ranking.empty else 0
     steps = int((~ranking["first_size"]).sum()) if not ranking.empty else 0
     if steps:
-        t.legend = f"the ranking flips at {flips} of {steps} size steps"
+        t.legend = (f"the ranking flips at {flips} of {steps} size steps; {separable} of "
+                    "them reverse models in separate tie groups at both sizes")
     return t
 
 
@@ -168,8 +170,15 @@ def learning_section(results: Results) -> Section | None:
     conf = results.bootstrap.confidence
     pts = curves.points
     tables = [compact_table(pts, curves.efficiency)]
-    if not curves.crossings.empty:
-        tables.append(crossings_table(curves.crossings))
+    if not curves.crossings.empty:  # the terminal: crossings with a significant side
+        cross = curves.crossings
+        real = cross[cross["before_significant"] | cross["after_significant"]]
+        if not real.empty or len(cross):
+            t = crossings_table(real)
+            if len(real) < len(cross):
+                t.legend = (f"{len(cross) - len(real)} other sign changes, neither side "
+                            "significant: in the written reports")
+            tables.append(t)
     written = [points_table(pts, conf), efficiency_table(curves.efficiency, conf)]
     if not curves.crossings.empty:
         written.append(crossings_table(curves.crossings))
@@ -206,3 +215,51 @@ class LearningCurves(ReportSection):
 
 
 SECTIONS.register(LearningCurves())
+
+
+def tuning_section(results: Results) -> Section | None:
+    """The values ``tune:`` chose for each cell (and curve point), with the validation
+    score of every candidate and how many items selected and refitted."""
+    rows = [r for r in results.rows + results.curve_rows if "tuning" in r.info]
+    if not rows:
+        return None
+    t = SectionTable(columns("model · strategy", "task · size", "chosen", "score",
+                             right=("score",), wrap=("model · strategy", "task · size")),
+                     caption="Tuned parameters, chosen on training data only (score: the "
+                     "chosen candidate's on the held-out part)", key="tuning")
+    full = SectionTable(columns("model", "task", "strategy", "size", "chosen", "score",
+                                "trials", "selection", "held out", "refit",
+                                right=("score", "selection", "held out", "refit")),
+                        caption=t.caption, key="tuning")
+    recs = []
+    for r in rows:
+        lab, tuning = results.labels[r.key], r.info["tuning"]
+        size = str(r.strategy_config.get("curve", {}).get("size", "full"))
+        chosen = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in tuning["chosen"].items())
+        best = next((tr.get(tuning["metric"]) for tr in tuning["trials"]
+                     if all(tr.get(k) == v for k, v in tuning["chosen"].items())), None)
+        score = Cell.of(best, reason=tuning.get("note") or "not scored")
+        t.add(f"{lab.model} · {lab.strategy}", f"{lab.task} · {size}", chosen, score)
+        full.add(lab.model, lab.task, lab.strategy, size, chosen, score,
+                 Cell(len(tuning["trials"]), "count"), Cell(tuning["n_selection_fit"], "count"),
+                 Cell(tuning["n_validation"], "count"), Cell(tuning["n_refit"], "count"))
+        recs.append({"model": lab.model, "task": lab.task, "strategy": lab.strategy,
+                     "size": size, **tuning})
+    return Section("tuning", title="Tuning", part="customizability", tables=[t],
+                   report_tables=[full],
+                   intro="Each tuned cell's chosen values: every candidate fitted on the "
+                   "training data minus a held-out part carved from it, scored there, the "
+                   "best refitted on all training data (never the test split).",
+                   data=jsonable(recs))
+
+
+class Tuning(ReportSection):
+    name, order = "tuning", 48
+    description = "the values tune: chose per cell, selected on training data only"
+
+    def build(self, results, data, *, strict=False):
+        return tuning_section(results)
+
+
+SECTIONS.register(Tuning())

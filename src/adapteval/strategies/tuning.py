@@ -2,7 +2,7 @@
 
 Every combination of the declared ``space`` is fitted on the training items minus a
 validation part (seeded, stratified), and scored on that part with the task's first
-metric (accuracy for classification, MSE for regression); the best combination (ties:
+metric (accuracy for classification, Spearman for regression); the best (ties:
 the first listed) is refitted on all training items and predicts the test split. The
 test split never reaches selection: each selection fit gets a split whose train and
 "test" are both training items, checked by :func:`check_disjoint` before it runs. A

@@ -103,11 +103,19 @@ def curve_points(results: Any) -> list[Point]:
                            proba=None if p.proba is None else p.proba[e:e + 1],
                            n_classes=k, idx=resamples[n])
             point.draws.setdefault(lab.seed, []).append(s)
-            point.n_train.append(int(r.info.get("curve_point", {}).get(
-                "n_train", r.info.get("n_train", 0))))
+            point.n_train.append(_n_train(r))
     return sorted(points.values(), key=lambda q: (_place(results, "model", q.model),
                                                  _place(results, "task", q.task),
                                                  _place(results, "strategy", q.strategy), q.x))
+
+
+def _n_train(r: Any) -> int:
+    """Training items the point drew (a plain cell: its whole training split, before a
+    trained strategy carves its validation part)."""
+    if "curve_point" in r.info:
+        return int(r.info["curve_point"]["n_train"])
+    data = (r.provenance or {}).get("data") or {}
+    return int(data.get("n_train") or r.info.get("n_train", 0))
 
 
 def _place(results: Any, col: str, value: str) -> int:
@@ -168,7 +176,7 @@ def efficiency_frame(results: Any, points: list[Point],
         rec: dict[str, Any] = {"model": m, "task": t, "strategy": s, "metric": curve[0].metric,
                                "full": float(np.mean(full.per_draw)) if full else float("nan"),
                                "full_n_train": full.x if full else float("nan")}
-        why = (None if full is not None else "no full-size point" )
+        why = None if full is not None else "no full-size point"
         if why is None and not curve[0].higher_is_better:
             why = f"{curve[0].metric} is lower-is-better: a fraction of it is not a target"
         if why is None and not rec["full"] > 0:
@@ -188,7 +196,8 @@ def efficiency_frame(results: Any, points: list[Point],
                 undefined[col] = why
                 continue
             x = size_to_reach(xs, means, f * rec["full"])
-            sims = np.array([size_to_reach(xs, b, f * b[-1]) for b in boot])
+            at = curve.index(full)
+            sims = np.array([size_to_reach(xs, b, f * b[at]) for b in boot])
             lo, hi = interval(sims, results.bootstrap.confidence)
             rec.update({col: x, f"{col}_low": lo, f"{col}_high": hi})
             if not np.isfinite(x):
@@ -245,7 +254,9 @@ def _sign(value: float, tol: float = 1e-9) -> int:
 
 def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
     """Per task, strategy and size: the models ranked by score with tie groups (1 =
-    best), and whether the order differs from the previous size's (a flip)."""
+    best), whether the order differs from the previous size's (a flip) and whether a
+    pair of models in different tie groups there is in reversed different groups here
+    (``separable_flip``: a flip the paired bootstrap separates at both sizes)."""
     conf = results.bootstrap.confidence
     groups: dict[tuple[str, str], dict[str, dict[str, Point]]] = {}
     for q in points:
@@ -255,7 +266,7 @@ def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
     recs = []
     for (task, strategy), sizes in groups.items():
         order = sorted(sizes, key=lambda s: np.mean([q.x for q in sizes[s].values()]))
-        previous = None
+        previous, before = None, {}
         for size in order:
             members = sizes[size]
             if len(members) < 2:
@@ -266,10 +277,14 @@ def size_ranking_frame(results: Any, points: list[Point]) -> pd.DataFrame:
             ranked = sorted(ties, key=lambda m: -aggs[m].value if hib else aggs[m].value)
             flip = previous is not None and [m for m in ranked if m in previous] != [
                 m for m in previous if m in ranked]
+            separable = previous is not None and any(
+                m in before and n in before and before[m] < before[n] and ties[m] > ties[n]
+                for m in ties for n in ties)
             recs.append({"task": task, "strategy": strategy, "size": size,
                          "ranking": ranked, "groups": [ties[m] for m in ranked],
-                         "flip": bool(flip), "first_size": previous is None})
-            previous = ranked
+                         "flip": bool(flip), "separable_flip": bool(separable),
+                         "first_size": previous is None})
+            previous, before = ranked, ties
     return pd.DataFrame(recs)
 
 
