@@ -85,9 +85,11 @@ def apply_shortlist(plan: Plan, ranking: Ranking, k: int) -> Plan:
     """Keep every frozen-probe cell and every baseline; adapt only the top-k candidates
     (by the primary estimator's mean rank) with the other strategies, except where a
     strategy names its models (the suite asked for exactly those). Candidates are ranked
-    among themselves (:meth:`Plan.shortlist_candidates`)."""
+    among themselves, each group of candidates on the same tasks on its own
+    (:meth:`Plan.shortlist_groups`)."""
     candidates = plan.shortlist_candidates()
-    keep = ranking.aggregate(models=candidates)["model"].head(k).tolist()
+    keep = [m for group in plan.shortlist_groups()
+            for m in ranking.aggregate(models=group)["model"].head(k).tolist()]
     dropped = [m for m in candidates if m not in keep]
     named = {s.name: set(spec.models) for s, spec in zip(plan.strategies, plan.suite.strategies,
                                                           strict=True)

@@ -95,8 +95,8 @@ def revision_of(estimator: str) -> dict[str, int]:
 
 
 def model_tasks(plan: Plan, model: ModelRef) -> list[Task]:
-    """The plan's tasks that ``model`` is evaluated on (its ``tasks:``, else all)."""
-    return [t for t in plan.tasks if model.spec.tasks is None or t.name in model.spec.tasks]
+    """The plan's tasks that ``model`` is evaluated on (:meth:`Plan.model_tasks`)."""
+    return plan.model_tasks(model)
 
 
 def rank_models(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from adapteval.core.errors import DataError
+from adapteval.core.errors import ConfigError, DataError
 from adapteval.core.plugin import IMAGE
 from adapteval.data.images import to_rgb
 from adapteval.data.task import load_task
@@ -217,6 +217,21 @@ def test_bundled_fashion_mnist_slice(tmp_path, shared):
     full = load_task(TaskSpec(name="f", path=str(shared / "fashion-mnist")), tmp_path)
     published = {x.tobytes() for x in full.frame["image"]}
     assert all(x.tobytes() in published for x in split.test.items)
+    # its classes carry the articles' names, in label-code order (the dataset's README)
+    assert task.classes[0] == "T-shirt/top" and task.classes[9] == "Ankle boot"
+    assert full.classes == tuple("0123456789")
+
+
+def test_class_names_rename_numeric_labels_and_keep_the_codes(tmp_path, fashion):
+    x, y = fashion
+    plain = load_task(TaskSpec(name="f", images=x, labels=y), tmp_path)
+    named = load_task(TaskSpec(name="f", images=x, labels=y, class_names={0: "top", 9: "boot"}),
+                      tmp_path)
+    assert named.classes == ("top", *"12345678", "boot")
+    assert (named.frame["y"] == plain.frame["y"]).all()
+    assert named.fingerprint != plain.fingerprint  # the names are part of what is reported
+    with pytest.raises(ConfigError, match="two classes the same name"):
+        load_task(TaskSpec(name="f", images=x, labels=y, class_names={0: "1"}), tmp_path)
 
 
 @pytest.mark.parametrize("side", [10_000, 14_000])  # Pillow's bomb warning, then its error

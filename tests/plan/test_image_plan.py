@@ -152,3 +152,35 @@ def test_the_python_api_runs_in_memory_images(tmp_path):
 
     _, again, _ = run_full(suite)  # the same pixels: the same keys, nothing computed again
     assert (again.ran, again.skipped_done) == (0, 2)
+
+
+MIXED = ["sms-spam", {"name": "digits", "bundled": "digits", "max_train": 300, "max_test": 150}]
+
+
+def test_a_mixed_suite_pairs_each_model_strategy_and_analysis_with_its_modality(tmp_path):
+    plan = build_plan(_suite(tmp_path, models=["all-MiniLM-L6-v2", "efficientnet-lite0"],
+                             tasks=MIXED, baselines=["majority"],
+                             strategies=["probe", "zeroshot"],
+                             analyses=["counterfactual", "calibration"]))
+    runs = {(c.model.label, c.task.name, c.strategy.name) for c in plan.cells}
+    assert ("all-MiniLM-L6-v2", "digits", "probe") not in runs
+    assert ("efficientnet-lite0", "sms-spam", "probe") not in runs
+    assert {("all-MiniLM-L6-v2", "sms-spam", "probe"), ("efficientnet-lite0", "digits", "probe"),
+            ("majority", "digits", "probe")} <= runs
+    assert not any(task == "digits" and s == "zeroshot" for _, task, s in runs)
+    jobs = [j for js in plan.jobs().values() for j in js]
+    assert {j.cell.task.name for j in jobs if j.analysis.name == "counterfactual"} == {"sms-spam"}
+    assert {j.cell.task.name for j in jobs if j.analysis.name == "calibration"} == {
+        "sms-spam", "digits"}
+    assert ("all-MiniLM-L6-v2, zeroshot, counterfactual (text only): not on digits"
+            in plan.skipped)
+    assert plan.shortlist_groups() == [["all-MiniLM-L6-v2"], ["efficientnet-lite0"]]
+    assert [t.name for t in plan.model_tasks(plan.models[1])] == ["digits"]
+
+
+def test_a_model_that_names_a_task_of_another_modality_is_refused(tmp_path):
+    suite = _suite(tmp_path, models=[{"source": "all-MiniLM-L6-v2", "tasks": ["digits"]}],
+                   tasks=MIXED, baselines=[])
+    with pytest.raises(IncompatibleError) as err:
+        build_plan(suite)
+    assert "does not accept the image items of task 'digits'" in err.value.one_line()

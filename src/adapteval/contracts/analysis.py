@@ -106,6 +106,8 @@ class Analysis(Plugin):
             return False
         if self.seeds is not None and cell.seed not in self.seeds:
             return False
+        if cell.task.modality not in type(self).modalities:
+            return False  # the plan said so: it skips tasks of another modality
         return self.applies(cell) is None
 
     def run(self, ctx: AnalysisContext) -> dict[str, Any]:  # pragma: no cover - abstract

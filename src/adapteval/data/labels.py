@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from adapteval.core.errors import DataError
+from adapteval.core.errors import ConfigError, DataError
 
 MISSING = {"", "nan", "none", "null", "na", "n/a"}
 
@@ -109,3 +109,28 @@ def encode_labels(raw: pd.Series, declared: str, where: str, splits: pd.Series):
     return kind, tuple(classes), codes
 
 
+
+
+def name_classes(classes: tuple[str, ...] | None, names: dict[str, str], kind: str,
+                 where: str) -> tuple[str, ...]:
+    """The classes with the names a suite gives them (``class_names: {0: T-shirt}``);
+    a name for a value the labels never take, or two classes under one name, is refused."""
+    if classes is None:
+        raise ConfigError(
+            f"class_names given for a {kind} task", where=where, value=sorted(names)[:3],
+            fix="class_names names the classes of a classification task; remove it",
+        )
+    unknown = sorted(set(names) - set(classes))
+    if unknown:
+        raise ConfigError(
+            "class_names names a label value the data does not have", where=where,
+            value=unknown[0], fix=f"label values: {', '.join(classes[:12])}",
+        )
+    named = tuple(names.get(c, c) for c in classes)
+    twice = sorted({n for n in named if named.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            "class_names gives two classes the same name", where=where, value=twice[0],
+            fix="give each class its own name",
+        )
+    return named

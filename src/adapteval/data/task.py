@@ -21,7 +21,7 @@ from adapteval.core.errors import DataError
 from adapteval.core.keys import item_key
 from adapteval.core.plugin import IMAGE, TEXT, TEXT_PAIR
 from adapteval.data import bundled
-from adapteval.data.labels import as_text, encode_labels
+from adapteval.data.labels import as_text, encode_labels, name_classes
 from adapteval.data.sources import column, read_frames
 from adapteval.suite.specs import TaskSpec
 
@@ -245,6 +245,8 @@ def load_task(spec: TaskSpec, base_dir: Path, *, where: str | None = None) -> Ta
     if "text_pair" in frame:
         frame["text_pair"] = as_text(frame["text_pair"], "text_pair", where, frame["split"])
     kind, classes, y = encode_labels(frame["label"], spec.type, where, frame["split"])
+    if spec.class_names:
+        classes = name_classes(classes, spec.class_names, kind, where)
     frame = frame.drop(columns=["label"]).assign(y=y)
     _check(frame, spec, kind, classes, where)
     ids = None

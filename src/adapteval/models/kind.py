@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from adapteval.core.devices import Placement, cpu_only
 from adapteval.core.env import threads
 from adapteval.core.errors import IncompatibleError
-from adapteval.core.plugin import Plugin
+from adapteval.core.plugin import TEXT_MODALITIES, Plugin
 from adapteval.core.registry import Registry
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
@@ -27,9 +27,13 @@ class Runtime:
 
 
 class ModelKind(Plugin):
-    """Base of model kinds: subclasses set ``name`` and implement ``resolve``/``load``."""
+    """Base of model kinds: subclasses set ``name`` and implement ``resolve``/``load``.
+
+    A kind reads text unless it says otherwise: one that takes other items (images) or
+    any item (the majority baseline) sets ``modalities``."""
 
     kind: ClassVar[str] = "model kind"
+    modalities: ClassVar[frozenset[str]] = frozenset(TEXT_MODALITIES)
     pretrained: ClassVar[bool] = True
     torch_weights: ClassVar[bool] = False
     """The loaded model holds a torch module (``.model``) whose weights, read from

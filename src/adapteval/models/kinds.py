@@ -34,7 +34,7 @@ from adapteval.core.devices import Placement, cpu_only, resolve_placement
 from adapteval.core.env import threads
 from adapteval.core.errors import ConfigError
 from adapteval.core.keys import content_key
-from adapteval.core.plugin import IMAGE, TEXT_MODALITIES
+from adapteval.core.plugin import IMAGE, MODALITIES, TEXT_MODALITIES
 from adapteval.models.baselines import MajorityBaseline, PixelBaseline, TfidfBaseline
 from adapteval.models.catalog import lookup
 from adapteval.models.compress import parameter_counts
@@ -232,6 +232,7 @@ class Majority(Baseline):
     description = "non-pretrained baseline: majority class / mean"
     model_class = MajorityBaseline
     constant = True
+    modalities = frozenset(MODALITIES)  # it never reads an item
 
 
 class Tfidf(Baseline):

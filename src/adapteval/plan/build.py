@@ -103,27 +103,42 @@ def _check_metrics(suite: Suite, tasks: list[Task]) -> None:
 
 
 def _check_modalities(suite: Suite, models: list[ModelRef], strategies: list[Strategy],
-                      analyses: list[Analysis], tasks: list[Task]) -> None:
-    """Every model kind, strategy and analysis accepts the items of the tasks it meets."""
-    users: list[tuple[str, str, frozenset[str], list[Task]]] = []
+                      analyses: list[Analysis], tasks: list[Task]) -> list[str]:
+    """Every model kind, strategy and analysis accepts the items of the tasks it meets.
+
+    One that names its tasks must accept each of them; one that does not runs on the tasks
+    whose items it accepts (a text encoder in a suite with image tasks skips those) and is
+    refused only when it accepts none. Returns a line per such skip, for the plan."""
+    users: list[tuple[str, str, frozenset[str], list[Task], bool]] = []
     for i, m in enumerate(models):
         mine = [t for t in tasks if m.spec.tasks is None or t.name in m.spec.tasks]
         users.append((f"model {m.label!r} ({m.kind})", f"models[{i}]",
-                      MODEL_KINDS.get(m.kind).modalities, mine))
-    for i, s in enumerate(strategies):
-        users.append((f"strategy {s.name!r}", f"strategies[{i}]", s.modalities, tasks))
+                      MODEL_KINDS.get(m.kind).modalities, mine, m.spec.tasks is not None))
+    for i, (s, spec) in enumerate(zip(strategies, suite.strategies, strict=True)):
+        mine = [t for t in tasks if spec.tasks is None or t.name in spec.tasks]
+        users.append((f"strategy {s.name!r}", f"strategies[{i}]", s.modalities, mine,
+                      spec.tasks is not None))
     for i, a in enumerate(analyses):
         mine = [t for t in tasks if a.tasks is None or t.name in a.tasks]
-        users.append((f"analysis {a.name!r}", f"analyses[{i}]", type(a).modalities, mine))
-    for what, field_, accepted, met in users:
-        for task in met:
-            if task.modality not in accepted:
-                raise IncompatibleError(
-                    f"{what} does not accept the {task.modality} items of task {task.name!r}",
-                    where=f"{suite.source}: {field_}",
-                    fix=f"it accepts {', '.join(sorted(accepted)) or 'nothing'}; "
-                        "drop it or the task",
-                )
+        users.append((f"analysis {a.name!r}", f"analyses[{i}]", type(a).modalities, mine,
+                      a.tasks is not None))
+    skips: dict[tuple[str, str], list[str]] = {}
+    for what, field_, accepted, met, named in users:
+        refused = [t for t in met if t.modality not in accepted]
+        if refused and (named or len(refused) == len(met)):
+            task = refused[0]
+            raise IncompatibleError(
+                f"{what} does not accept the {task.modality} items of task {task.name!r}",
+                where=f"{suite.source}: {field_}",
+                fix=f"it accepts {', '.join(sorted(accepted)) or 'nothing'}; "
+                    "drop it or the task",
+            )
+        if refused:
+            takes = " or ".join(sorted(m for m in accepted if m != "text_pair"))
+            where_ = ", ".join(t.name for t in refused)
+            skips.setdefault((takes, where_), []).append(what.split(" ", 1)[1].split(" (")[0])
+    return [f"{', '.join(n.strip(chr(39)) for n in names)} ({takes} only): not on {where_}"
+            for (takes, where_), names in skips.items()]
 
 
 def _strategies(suite: Suite) -> list[Strategy]:
@@ -245,7 +260,7 @@ def build_plan(suite: Suite) -> Plan:
     models = _models(suite, tasks, models)
     _check_tasks(suite, tasks)
     _check_metrics(suite, tasks)
-    _check_modalities(suite, models, strategies, analyses, tasks)
+    modality_skips = _check_modalities(suite, models, strategies, analyses, tasks)
     _check_splits(suite, tasks)
 
     cells, skipped, notes = [], [], []
@@ -268,6 +283,8 @@ def build_plan(suite: Suite) -> Plan:
                     continue
                 if model.spec.tasks is not None and task.name not in model.spec.tasks:
                     continue
+                if task.modality not in kind.modalities & strategy.modalities:
+                    continue  # a text model or strategy beside image tasks (or the reverse)
                 for seed in suite.seeds:
                     cells.append(Cell(cell_key(model, task, strategy, seed), model, task,
                                       strategy, seed))
@@ -283,7 +300,7 @@ def build_plan(suite: Suite) -> Plan:
             "no model supports any listed strategy", where=f"{suite.source}: strategies",
             fix="add a frozen strategy such as probe",
         )
-    plan = Plan(suite, models, tasks, strategies, cells, skipped, analyses)
+    plan = Plan(suite, models, tasks, strategies, cells, skipped + modality_skips, analyses)
     for i, analysis in enumerate(analyses):
         analysis.check(plan, where=f"{suite.source}: analyses[{i}]")
     plan.criteria = resolve_criteria(plan)

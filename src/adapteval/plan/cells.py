@@ -10,6 +10,7 @@ from adapteval._version import __version__
 from adapteval.analyses import Analysis
 from adapteval.core.keys import content_key
 from adapteval.data.task import Task
+from adapteval.models.kinds import MODEL_KINDS
 from adapteval.models.ref import ModelRef
 from adapteval.strategies import Strategy
 from adapteval.strategies.curve import CurvePoint
@@ -61,11 +62,29 @@ class Plan:
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)
 
+    def model_tasks(self, model: ModelRef) -> list[Task]:
+        """The tasks ``model`` is evaluated on: those its ``tasks:`` names (else all) whose
+        items its kind accepts (a text encoder skips the image tasks of a mixed suite)."""
+        accepted = MODEL_KINDS.get(model.kind).modalities
+        return [t for t in self.tasks if (model.spec.tasks is None or t.name in model.spec.tasks)
+                and t.modality in accepted]
+
+    def shortlist_groups(self) -> list[list[str]]:
+        """The groups of models ``shortlist`` chooses among, each ranked on its own: the
+        pretrained models without a ``tasks:`` of their own, grouped by the tasks they run
+        on (text encoders on the text tasks, image models on the image tasks). A model
+        limited to some tasks is in none: a mean rank over other tasks than the rest's
+        does not compare, so it keeps every strategy the suite gives it."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for m in self.models:
+            if m.pretrained and m.spec.tasks is None:
+                tasks = tuple(t.name for t in self.model_tasks(m))
+                groups.setdefault(tasks, []).append(m.label)
+        return list(groups.values())
+
     def shortlist_candidates(self) -> list[str]:
-        """The models ``shortlist`` chooses among: pretrained, on every task. A model
-        limited to some tasks (its ``tasks:``) is none: a mean rank over other tasks than
-        the rest's does not compare, so it keeps every strategy the suite gives it."""
-        return [m.label for m in self.models if m.pretrained and m.spec.tasks is None]
+        """Every model of :meth:`shortlist_groups`."""
+        return [label for group in self.shortlist_groups() for label in group]
 
     def jobs(self) -> dict[str, list[Job]]:
         """cell key -> the analyses to run on it. Model-scope analyses go to the first

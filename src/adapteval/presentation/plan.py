@@ -66,26 +66,32 @@ def _shortlist_table(status: PlanStatus) -> SectionTable | None:
     ranking, k = status.ranking, status.plan.suite.shortlist
     if ranking is None or not k:
         return None
-    candidates = status.plan.shortlist_candidates()
-    agg = ranking.aggregate(models=candidates)
+    groups = status.plan.shortlist_groups()
+    candidates = [m for g in groups for m in g]
     scores = ranking.scores[ranking.scores["estimator"] == ranking.primary]
     mean = scores.groupby("model")["score"].mean()
+    among = (f"the top {k} of {len(candidates)} candidates" if len(groups) == 1 else
+             f"the top {k} of each group of candidates on the same tasks "
+             f"({' / '.join(str(len(g)) for g in groups)} candidates; position within it)")
     t = SectionTable(
         columns("model", "position", f"mean rank ({ranking.primary})",
                 f"mean {ranking.primary} score", "tasks", "adapted with",
                 left=("model", "adapted with")),
-        caption=f"Shortlist: the top {k} of {len(candidates)} candidates by {ranking.primary} "
+        caption=f"Shortlist: {among} by {ranking.primary} "
         "(transferability, no training) get every strategy; the others the frozen probe only")
-    keep = agg["model"].head(k).tolist()
-    for r in agg.itertuples():
-        chosen = r.model in keep
-        used = [s.name for s in status.plan.strategies
-                if any(c.model.label == r.model and c.strategy is s for c in status.plan.cells)]
-        t.add(Cell(r.model, strong=chosen), Cell(int(r.position), "count"),
-              Cell(float(r.mean_rank), "number", ".2f"), Cell.of(mean.get(r.model), ".3f"),
-              Cell(int(r.tasks), "count"),
-              Cell("probe only" if used == ["probe"] else ", ".join(used),
-                   status="good" if chosen else None))
+    for group in groups:
+        agg = ranking.aggregate(models=group)
+        keep = agg["model"].head(k).tolist()
+        for r in agg.itertuples():
+            chosen = r.model in keep
+            used = [s.name for s in status.plan.strategies
+                    if any(c.model.label == r.model and c.strategy is s
+                           for c in status.plan.cells)]
+            t.add(Cell(r.model, strong=chosen), Cell(int(r.position), "count"),
+                  Cell(float(r.mean_rank), "number", ".2f"), Cell.of(mean.get(r.model), ".3f"),
+                  Cell(int(r.tasks), "count"),
+                  Cell("probe only" if used == ["probe"] else ", ".join(used),
+                       status="good" if chosen else None))
     return t
 
 

@@ -108,8 +108,11 @@ class TaskSpec(Strict):
     prompt: str | None = Field(
         default=None, description="prompting: the task's question, e.g. 'Is this review "
         "positive or negative?'")
+    class_names: dict[str, str] | None = Field(
+        default=None, description="names shown for label values, e.g. {0: T-shirt, 1: "
+        "Trouser} for numeric labels; labels not named keep their value")
 
-    @field_validator("label_words", mode="before")
+    @field_validator("label_words", "class_names", mode="before")
     @classmethod
     def _words_by_name(cls, value: Any) -> Any:
         """YAML reads ``{0: negative}`` with an integer key; class names are strings."""

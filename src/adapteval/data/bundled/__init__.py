@@ -24,10 +24,15 @@ class BundledTask:
     label_words: dict[str, str] | None = None
     prompt: str | None = None
     format: str = "csv"
+    class_names: dict[str, str] | None = None
 
 
 SENTIMENT = {"0": "negative", "1": "positive"}
 SENTIMENT_PROMPT = "Is the sentiment of this review positive or negative?"
+FASHION_CLASSES = dict(zip("0123456789", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+                           strict=True))
+"""Fashion-MNIST's label codes and the article each stands for (its README)."""
 
 BUNDLED: dict[str, BundledTask] = {
     t.name: t
@@ -44,7 +49,7 @@ BUNDLED: dict[str, BundledTask] = {
         BundledTask("sms-spam", "sms-spam.csv", "binary ham/spam SMS, imbalanced (1000)",
                     None, {"ham": "no", "spam": "yes"}, "Is this text message spam?"),
         BundledTask("fashion-mnist", "fashion-mnist", "10-class 28x28 gray article images "
-                    "(600 train / 300 test)", format="idx"),
+                    "(600 train / 300 test)", format="idx", class_names=FASHION_CLASSES),
         BundledTask("digits", "", "10-class 8x8 handwritten digits, scikit-learn's copy "
                     "(1797)", format="arrays"),
     )
@@ -65,7 +70,8 @@ def resolve(spec: TaskSpec, *, where: str) -> tuple[TaskSpec, Path]:
                                        "labels": labels}), HERE
     if entry.format != "csv":
         return spec.model_copy(update={"bundled": None, "path": entry.file,
-                                       "format": entry.format}), HERE
+                                       "format": entry.format,
+                                       "class_names": spec.class_names or entry.class_names}), HERE
     update = {"bundled": None, "path": entry.file, "format": "csv", "text": "text",
               "label": "label", "domain": spec.domain or entry.domain,
               "label_words": spec.label_words or entry.label_words,
