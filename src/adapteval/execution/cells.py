@@ -17,13 +17,14 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
 from typing import Any
 
 from adapteval._version import __version__
 from adapteval.analyses import AnalysisContext, AnalysisRow
-from adapteval.core.env import library_versions, runtime
+from adapteval.core.env import library_versions, runtime, threads
 from adapteval.core.keys import jsonable
 from adapteval.core.progress import Reporter
 from adapteval.data.task import Split, Task, test_in_train
@@ -212,6 +213,20 @@ def pending(plan: Plan, store: ResultStore) -> list[tuple[Cell, list[Job], bool]
     return out
 
 
+def blas_limit() -> AbstractContextManager[Any]:
+    """numpy's and scipy's BLAS (OpenBLAS, MKL) and OpenMP pools at the run's thread count
+    (``--threads``; workers get theirs), as torch's: two workers side by side would
+    otherwise each run a BLAS thread per core, spinning against each other (the cells of
+    2 workers took twice their one-process time on 2 cores). Nothing set: the libraries'
+    defaults."""
+    n = threads()
+    if n is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n)
+
+
 class ModelSession:
     """One model loaded once, running cells of that model one after another. Executors
     keep one per process or actor; each cell's rows come out as soon as they exist."""
@@ -242,8 +257,10 @@ class ModelSession:
         cell, jobs, stored = item
         self.prepare([item])
         self.reporter.cell(cell.label)
-        yield from run_cell(cell, self.model, self.embed, self.reporter,
-                            suite=self.plan.suite.name, jobs=jobs, stored=stored, plan=self.plan)
+        with blas_limit():
+            yield from run_cell(cell, self.model, self.embed, self.reporter,
+                                suite=self.plan.suite.name, jobs=jobs, stored=stored,
+                                plan=self.plan)
 
     def close(self) -> None:
         self.model = self.embed = None
