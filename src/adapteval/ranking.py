@@ -175,21 +175,26 @@ def ranking_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
         real = group[group["metric"] == metric.name].set_index("model")["value"]
         if not metric.higher_is_better:
             real = -real
-        for estimator, est in ranking.scores[ranking.scores["task"] == task].groupby("estimator"):
-            common = [m for m in est["model"] if m in real.index]
-            if len(common) < 3:
-                continue
+        for estimator, e, r in _paired_scores(ranking, task, real):
             from scipy import stats
 
-            e = est.set_index("model").loc[common, "score"].to_numpy()
-            r = real.loc[common].to_numpy()
             recs.append({
                 "task": task, "strategy": strategy, "estimator": estimator,
-                "n_models": len(common),
+                "n_models": len(e),
                 "kendall_tau": float(stats.kendalltau(e, r).statistic),
                 "weighted_tau": float(stats.weightedtau(e, r).statistic),
             })
     return pd.DataFrame(recs)
+
+
+def _paired_scores(ranking: Ranking, task: str, real: pd.Series):
+    """Per estimator, its scores and the real scores (higher better) of the models both
+    have on ``task``, when there are at least 3 such models."""
+    for estimator, est in ranking.scores[ranking.scores["task"] == task].groupby("estimator"):
+        common = [m for m in est["model"] if m in real.index]
+        if len(common) >= 3:
+            yield estimator, est.set_index("model").loc[common, "score"].to_numpy(), \
+                real.loc[common].to_numpy()
 
 
 def size_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
@@ -208,14 +213,9 @@ def size_agreement(ranking: Ranking, results: Results) -> pd.DataFrame:
         real = group.set_index("model")["value"].dropna()
         if not metric.higher_is_better:
             real = -real
-        for estimator, est in ranking.scores[ranking.scores["task"] == task].groupby("estimator"):
-            common = [m for m in est["model"] if m in real.index]
-            if len(common) < 3:
-                continue
-            e = est.set_index("model").loc[common, "score"].to_numpy()
+        for estimator, e, r in _paired_scores(ranking, task, real):
             recs.append({"task": task, "strategy": strategy, "size": size,
-                         "estimator": estimator, "n_models": len(common),
-                         "weighted_tau": float(stats.weightedtau(
-                             e, real.loc[common].to_numpy()).statistic)})
+                         "estimator": estimator, "n_models": len(e),
+                         "weighted_tau": float(stats.weightedtau(e, r).statistic)})
     return pd.DataFrame(recs)
 

@@ -25,7 +25,8 @@ import torch
 
 from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.errors import ModelLoadError
-from adapteval.models.images import ImageEncoder, LitePreprocess, freeze_batch_norm
+from adapteval.models.image_body import ImageBody
+from adapteval.models.images import ImageEncoder, LitePreprocess
 from adapteval.suite.specs import ModelSpec
 
 VARIANTS = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260,
@@ -155,23 +156,16 @@ def plain_pointwise(net: torch.nn.Module) -> torch.nn.Module:
     return net
 
 
-class LiteBody(torch.nn.Module):
+class LiteBody(ImageBody):
     """An EfficientNet-Lite trunk whose output is the pooled feature vector; everything
     trains. ``lora_targets``: the layers LoRA adapts by default."""
 
     lora_targets = LORA_TARGETS
 
     def __init__(self, net: Any, dim: int) -> None:
-        super().__init__()
+        super().__init__(dim)
         self.net = plain_pointwise(net)
-        self.feature_dim = dim
-        for param in self.parameters():
-            param.requires_grad_(True)
-
-    def train(self, mode: bool = True) -> Any:
-        super().train(mode)
-        freeze_batch_norm(self)  # pretrained statistics, in training as in prediction
-        return self
+        self.trainable()
 
     def forward(self, pixel_values: Any) -> Any:
         return pooled(self.net, pixel_values)

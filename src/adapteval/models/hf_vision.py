@@ -33,7 +33,8 @@ from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.env import silence_libraries
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.hf import weight_format
-from adapteval.models.images import ImageEncoder, check_image, freeze_batch_norm
+from adapteval.models.image_body import ImageBody
+from adapteval.models.images import ImageEncoder, check_image
 from adapteval.suite.specs import ModelSpec
 
 CLS_FAMILIES = frozenset({"vit", "deit"})
@@ -148,24 +149,17 @@ class HFVisionEncoder(ImageEncoder):
         return VisionBody(copy.deepcopy(self.model), self.model_type, self.dim)
 
 
-class VisionBody(torch.nn.Module):
+class VisionBody(ImageBody):
     """A Hugging Face vision model whose output is the pooled feature vector; everything
     trains. ``lora_targets``: the layers LoRA adapts by default in this family. (No
     ``config`` attribute: peft would take the wrapper for a transformers model.)"""
 
     def __init__(self, model: Any, model_type: str, dim: int) -> None:
-        super().__init__()
+        super().__init__(dim)
         self.model = model
         self.model_type = model_type
-        self.feature_dim = dim
         self.lora_targets = LORA_TARGETS.get(model_type)
-        for param in self.parameters():
-            param.requires_grad_(True)
-
-    def train(self, mode: bool = True) -> Any:
-        super().train(mode)
-        freeze_batch_norm(self)  # pretrained statistics, in training as in prediction
-        return self
+        self.trainable()
 
     def forward(self, pixel_values: Any) -> Any:
         return pool_output(self.model(pixel_values=pixel_values), self.model_type)

@@ -21,15 +21,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.errors import ConfigError, ModelLoadError
 from adapteval.core.keys import content_key
 from adapteval.core.plugin import IMAGE
 from adapteval.models.catalog import CATALOG, lookup
-from adapteval.models.compress import parameter_counts
 from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
 from adapteval.models.hf import is_hub_id, resolve_model_dir, weight_format
-from adapteval.models.kind import MODEL_KINDS, ModelKind, Runtime, encode_in_one_batch
+from adapteval.models.kind import MODEL_KINDS, TorchKind
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
 
@@ -60,28 +58,10 @@ def _refuse_text_options(spec: ModelSpec, what: str, where: str) -> None:
                           fix="remove it; image models load without remote code")
 
 
-class ImageKind(ModelKind):
+class ImageKind(TorchKind):
     """Shared behaviour of the image model kinds."""
 
     modalities = frozenset({IMAGE})
-    torch_weights = True
-
-    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
-        return resolve_placement(spec.device, spec.dtype, where=where)
-
-    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
-        return Runtime(encode_in_one_batch(model), lambda: parameter_counts(model.model))
-
-    def weight_path(self, ref: ModelRef) -> Path | None:
-        return ref.folder
-
-    def threads(self) -> int | None:
-        import torch
-
-        return torch.get_num_threads()
-
-    def preload(self) -> None:
-        import torch  # noqa: F401
 
     @staticmethod
     def torch_threads() -> None:

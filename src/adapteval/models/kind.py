@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapteval.core.devices import Placement, cpu_only
+from adapteval.core.devices import Placement, cpu_only, resolve_placement
 from adapteval.core.env import threads
 from adapteval.core.errors import IncompatibleError
 from adapteval.core.plugin import TEXT_MODALITIES, Plugin
 from adapteval.core.registry import Registry
+from adapteval.models.compress import parameter_counts
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
 
@@ -78,6 +79,30 @@ class ModelKind(Plugin):
 
     def preload(self) -> None:
         """Import this kind's libraries (before a measuring process forks)."""
+
+
+class TorchKind(ModelKind):
+    """A kind whose loaded model is a torch module (``.model``) on a device and dtype the
+    spec places: timed as one batch of ``encode``, sized by its parameters and folder."""
+
+    torch_weights = True
+
+    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
+        return resolve_placement(spec.device, spec.dtype, where=where)
+
+    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
+        return Runtime(encode_in_one_batch(model), lambda: parameter_counts(model.model))
+
+    def weight_path(self, ref: ModelRef) -> Path | None:
+        return ref.folder
+
+    def threads(self) -> int | None:
+        import torch
+
+        return torch.get_num_threads()
+
+    def preload(self) -> None:
+        import torch  # noqa: F401
 
 
 MODEL_KINDS: Registry[ModelKind] = Registry("model_kinds", "model kind")

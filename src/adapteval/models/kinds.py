@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapteval.core.devices import Placement, cpu_only, resolve_placement
+from adapteval.core.devices import Placement, cpu_only
 from adapteval.core.env import threads
 from adapteval.core.errors import ConfigError
 from adapteval.core.keys import content_key
@@ -41,7 +41,7 @@ from adapteval.models.compress import parameter_counts
 from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
 from adapteval.models.hf import resolve_model_dir, weight_format
 from adapteval.models.image_kinds import image_kind_of
-from adapteval.models.kind import MODEL_KINDS, ModelKind, Runtime, encode_in_one_batch
+from adapteval.models.kind import MODEL_KINDS, ModelKind, Runtime, TorchKind, encode_in_one_batch
 from adapteval.models.onnx import find_onnx_file, initializer_counts
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
@@ -49,13 +49,9 @@ from adapteval.suite.specs import ModelSpec
 __all__ = ["MODEL_KINDS", "ModelKind", "Runtime", "kind_of", "load_model", "resolve_model"]
 
 
-class HuggingFace(ModelKind):
+class HuggingFace(TorchKind):
     name = "hf"
     description = "Hugging Face encoder: a local folder, a catalog short name or a hub id"
-    torch_weights = True
-
-    def placement(self, spec: ModelSpec, *, where: str = "") -> Placement | None:
-        return resolve_placement(spec.device, spec.dtype, where=where)
 
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
         placement = self.placement(spec, where=where)
@@ -88,17 +84,6 @@ class HuggingFace(ModelKind):
             torch.set_num_threads(n)
         return model_class(ref.spec, ref.folder, where=f"model {ref.label!r}",
                            placement=ref.placement)
-
-    def runtime(self, ref: ModelRef, model: Any, fit_texts: list[str] | None) -> Runtime:
-        return Runtime(encode_in_one_batch(model), lambda: parameter_counts(model.model))
-
-    def weight_path(self, ref: ModelRef) -> Path | None:
-        return ref.folder
-
-    def threads(self) -> int | None:
-        import torch
-
-        return torch.get_num_threads()
 
     def preload(self) -> None:
         import torch  # noqa: F401
