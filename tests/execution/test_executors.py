@@ -69,10 +69,15 @@ def _pids(analyses: dict[str, dict]) -> set[int]:
 @pytest.mark.slow
 def test_local_workers_and_ray_store_identical_numbers(tmp_path):
     outs = {}
+    watched = ("RAY_AUTH_MODE", "PYTHONBREAKPOINT")
+    environ = {k: os.environ.get(k) for k in watched}
     for label, executor in [("local", None), ("workers", {"workers": 2}),
                             ("ray", {"name": "ray", "num_cpus": 2})]:
         outs[label] = tmp_path / label
         adapteval.run(SUITE, output_dir=outs[label], executor=executor)
+    # Ray's init leaves RAY_AUTH_MODE=token and PYTHONBREAKPOINT behind; a cluster started
+    # later from this process (or its children) would inherit a token mode it never set up
+    assert {k: os.environ.get(k) for k in watched} == environ
     cells, analyses = _stored(outs["local"])
     assert len(cells) == 2 * 2 * 2 and len(analyses) == 2 * 2  # models x tasks x strategies
     assert _pids(analyses) == {os.getpid()}

@@ -60,6 +60,21 @@ class CellActor:
         return list(self.worker.run(key, job_keys, stored))
 
 
+def ray_environ() -> dict[str, str]:
+    """The variables ``ray.init`` may set in the driver's environment and leave there
+    after ``ray.shutdown`` (``RAY_AUTH_MODE=token``, ``PYTHONBREAKPOINT``...)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("RAY_") or k == "PYTHONBREAKPOINT"}
+
+
+def restore_ray_environ(saved: dict[str, str]) -> None:
+    """Put those variables back as they were before the run: a Ray cluster the user (or
+    a test) starts later from this process must not inherit a token mode it never set up."""
+    for k in [k for k in os.environ if k.startswith("RAY_") or k == "PYTHONBREAKPOINT"]:
+        if k not in saved:
+            del os.environ[k]
+    os.environ.update(saved)
+
+
 @contextlib.contextmanager
 def _private_home(folder: Path) -> Iterator[None]:
     """HOME (and the quiet switches) for the Ray processes started inside the block."""
@@ -163,12 +178,14 @@ class RayExecutor:
         self.spec = spec
         self.scratch: Path | None = None
         self.started = False
+        self.environ: dict[str, str] | None = None
 
     def _start(self) -> None:
         import ray
 
         if self.started:
             return
+        self.environ = ray_environ()
         if self.spec.address not in (None, "local"):
             ray.init(address=self.spec.address, log_to_driver=False,
                      runtime_env={"env_vars": dict(QUIET_ENV)})
@@ -241,6 +258,9 @@ class RayExecutor:
         if self.started:
             ray.shutdown()
             self.started = False
+        if self.environ is not None:
+            restore_ray_environ(self.environ)
+            self.environ = None
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
