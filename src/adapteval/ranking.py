@@ -17,7 +17,6 @@ import pandas as pd
 from adapteval._version import __version__
 from adapteval.core.keys import content_key
 from adapteval.core.progress import Reporter
-from adapteval.data.task import Task
 from adapteval.features import Embedder, EmbeddingCache, model_items
 from adapteval.models.kinds import MODEL_KINDS, load_model
 from adapteval.models.ref import ModelRef
@@ -94,11 +93,6 @@ def revision_of(estimator: str) -> dict[str, int]:
     return {"revision": revision} if revision > 1 else {}
 
 
-def model_tasks(plan: Plan, model: ModelRef) -> list[Task]:
-    """The plan's tasks that ``model`` is evaluated on (:meth:`Plan.model_tasks`)."""
-    return plan.model_tasks(model)
-
-
 def rank_models(
     plan: Plan,
     cache: EmbeddingCache,
@@ -115,13 +109,14 @@ def rank_models(
     seed = plan.suite.seeds[0]
     records = []
     for model_ref in [m for m in plan.models if rankable(m)]:
+        tasks = plan.model_tasks(model_ref)
         wanted = {
             (task.name, name): content_key({
                 "model": model_ref.key, "task": task.fingerprint, "estimator": name,
                 "seed": seed, "max_items": spec.max_items, "svd": SVD_COMPONENTS,
                 "version": __version__, **revision_of(name),
             })
-            for task in model_tasks(plan, model_ref)
+            for task in tasks
             for name in estimators_for(spec, task.is_regression)
         }
         stored = store.rank_scores(list(wanted.values())) if store is not None else {}
@@ -129,7 +124,7 @@ def rank_models(
             if key in stored:
                 records.append({"model": model_ref.label, "task": task_name, "estimator": name,
                                 "score": stored[key][0], "seconds": stored[key][1]})
-        todo = [t for t in model_tasks(plan, model_ref)
+        todo = [t for t in tasks
                 if any(k not in stored for (tn, _), k in wanted.items() if tn == t.name)]
         if not todo:
             continue

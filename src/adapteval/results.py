@@ -86,6 +86,7 @@ class Results:
         self.requested = metrics
         self.bootstrap = bootstrap or BootstrapSpec()
         self._order = dict(order or {})
+        self._resamples: dict[int, np.ndarray] = {}
         if self.ensembles and "model" in self._order:
             self._order["model"] = [*self._order["model"],
                                     *(ensemble_label(e) for e in self.ensembles)]
@@ -151,23 +152,27 @@ class Results:
     def metrics_of(self, task_type: str) -> list[Metric]:
         return metrics_for(task_type, self.requested)
 
+    def resamples(self, n: int) -> np.ndarray:
+        """The bootstrap resample indices of a test split of ``n`` items: the same for
+        every cell of that size (drawn once per size)."""
+        if n not in self._resamples:
+            self._resamples[n] = bootstrap_indices(n, self.bootstrap.n_resamples,
+                                                   self.bootstrap.seed)
+        return self._resamples[n]
+
     @cached_property
     def scored(self) -> dict[str, dict[str, Scored]]:
         """key -> metric name -> Scored (``statistics.Undefined``, with its reason, where the
         metric has no value on the cell)."""
         out: dict[str, dict[str, Scored]] = {}
-        resamples: dict[int, np.ndarray] = {}  # the same for every cell of a test size
         for r in self.rows:
             p = Predictions.from_bytes(r.predictions, r.info)
             n = len(p.y_true)
-            if n not in resamples:
-                resamples[n] = bootstrap_indices(n, self.bootstrap.n_resamples,
-                                                 self.bootstrap.seed)
             k = len(r.classes) if r.classes else None
             with shared_confusions():
                 out[r.key] = {
                     m.name: score_cell(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
-                                       n_classes=k, idx=resamples[n])
+                                       n_classes=k, idx=self.resamples(n))
                     for m in self.metrics_of(r.task_type)
                 }
         return out

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from adapteval.contracts.strategy import Predictions
-from adapteval.metrics import Scored, bootstrap_indices, interval
+from adapteval.metrics import Scored, interval
 from adapteval.statistics import over_seeds as _over_seeds
 from adapteval.statistics import paired_difference, reason_of, score_cell, tie_groups
 
@@ -85,15 +85,11 @@ def curve_points(results: Any) -> list[Point]:
         if key in curve_groups and key not in own_full:
             rows.append((r, FULL))
     points: dict[tuple[str, str, str, str], Point] = {}
-    resamples: dict[int, np.ndarray] = {}
     for r, size in rows:
         lab = results.labels[r.key]
         metric = results.primary_metric(lab.task)
         p = Predictions.from_bytes(r.predictions, r.info)
         n = len(p.y_true)
-        if n not in resamples:
-            resamples[n] = bootstrap_indices(n, results.bootstrap.n_resamples,
-                                             results.bootstrap.seed)
         k = len(r.classes) if r.classes else None
         point = points.setdefault((lab.model, lab.task, lab.strategy, size), Point(
             lab.model, lab.task, lab.strategy, size, metric.name, metric.higher_is_better,
@@ -101,7 +97,7 @@ def curve_points(results: Any) -> list[Point]:
         for e in range(p.y_pred.shape[0]):
             s = score_cell(metric, y_true=p.y_true, y_pred=p.y_pred[e:e + 1],
                            proba=None if p.proba is None else p.proba[e:e + 1],
-                           n_classes=k, idx=resamples[n])
+                           n_classes=k, idx=results.resamples(n))
             point.draws.setdefault(lab.seed, []).append(s)
             point.n_train.append(_n_train(r))
     return sorted(points.values(), key=lambda q: (_place(results, "model", q.model),
