@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -106,7 +107,9 @@ def test_cli_results_table_and_csv(run_dir):
     ("strategies", "samples_per_label"), ("metrics", "macro_f1"),
 ])
 def test_cli_lists(kind, expected):
-    out = subprocess.run([*CLI, "list", kind], capture_output=True, text=True, check=True).stdout
+    wide = {**os.environ, "COLUMNS": "200"}  # no name cut, whatever ran before in the session
+    out = subprocess.run([*CLI, "list", kind], capture_output=True, text=True, check=True,
+                         env=wide).stdout
     assert expected in out
 
 
