@@ -11,25 +11,34 @@ cluster, each worker's model loads) is part of its time, as it is for a user. Ro
   local  2 workers  x 1 thread    --workers 2 (on 2 cores: 1 thread each)
   ray    1 CPU      x 1 thread    --executor ray --num-cpus 1: T1 for Ray
   ray    2 CPUs     x 1 thread    --executor ray --num-cpus 2
+  ray    cluster 1 node           --address of a running one-node cluster (1 CPU): T1
+  ray    cluster 2 nodes          --address of a running two-node cluster (1 CPU each)
 
+The last two join a cluster started before the clock starts (on loopback, as
+tests/execution/ray_nodes.py starts it), as a team with a standing cluster would: they
+time the run, not the cluster's start-up, which the private-cluster rows include.
 efficiency = T1 / (2 x T2) for each executor, with T1 and T2 its own one- and two-worker
 times (and, for Ray, against the local one-process time too). Every configuration runs
 one torch thread per worker, so the stored predictions must equal the reference's byte
 for byte; the table says so.
 
-    HF_HUB_OFFLINE=1 nice -n 5 .venv/bin/python benchmarks/scale.py [--repeats 1]
+    HF_HUB_OFFLINE=1 nice -n 5 .venv/bin/python benchmarks/scale.py [--repeats 1] [--configs 0,4,5]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -47,17 +56,52 @@ SUITE = {
     "bootstrap": {"n_resamples": 200},
 }
 
-CONFIGS = [  # label, workers, extra CLI arguments
-    ("local 1 process x 1 thread", 1, []),
-    ("local 2 workers x 1 thread", 2, ["--workers", "2"]),
-    ("ray 1 CPU x 1 thread", 1, ["--executor", "ray", "--num-cpus", "1"]),
-    ("ray 2 CPUs x 1 thread", 2, ["--executor", "ray", "--num-cpus", "2"]),
+CONFIGS = [  # label, workers, extra CLI arguments, nodes of a cluster started beforehand
+    ("local 1 process x 1 thread", 1, [], 0),
+    ("local 2 workers x 1 thread", 2, ["--workers", "2"], 0),
+    ("ray 1 CPU x 1 thread", 1, ["--executor", "ray", "--num-cpus", "1"], 0),
+    ("ray 2 CPUs x 1 thread", 2, ["--executor", "ray", "--num-cpus", "2"], 0),
+    ("ray cluster 1 node x 1 CPU", 1, ["--executor", "ray"], 1),
+    ("ray cluster 2 nodes x 1 CPU", 2, ["--executor", "ray"], 2),
 ]
-PAIRS = [("local", 0, 1), ("ray", 2, 3), ("ray against local 1 process", 0, 3)]
+PAIRS = [("local", 0, 1), ("ray", 2, 3), ("ray against local 1 process", 0, 3),
+         ("ray, running cluster", 4, 5)]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_once(suite: Path, out: Path, extra: list[str]) -> float:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ADAPTEVAL_THREADS": "1"}
+@contextlib.contextmanager
+def running_cluster(nodes: int) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """A Ray cluster of ``nodes`` one-CPU nodes on loopback for the block: the CLI
+    arguments and environment that join it. Nothing if ``nodes`` is 0."""
+    if not nodes:
+        yield [], dict(os.environ)
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.execution import ray_nodes
+
+    folder = Path(tempfile.mkdtemp(prefix="ae-ray-"))  # short: Ray's socket paths
+    env = ray_nodes.env(folder)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.execution.ray_nodes", str(folder),
+                             "--nodes", str(nodes)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env, cwd=ROOT, start_new_session=True)
+    try:
+        address = proc.stdout.readline().strip()
+        if not address.startswith("127.0.0.1:"):
+            raise SystemExit(f"the {nodes}-node cluster did not start")
+        yield ["--address", address], env
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_once(suite: Path, out: Path, extra: list[str],
+             base_env: dict[str, str] | None = None) -> float:
+    env = {**(base_env or os.environ), "HF_HUB_OFFLINE": "1", "ADAPTEVAL_THREADS": "1"}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "adapteval.cli", "run", str(suite), "-q",
                            "-o", str(out), *extra], capture_output=True, text=True, env=env)
@@ -103,19 +147,23 @@ def agreement(got: dict[str, bytes], ref: dict[str, bytes]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration")
+    parser.add_argument("--configs", default=",".join(map(str, range(len(CONFIGS)))),
+                        help="which rows to run, by index (0 = the reference; default: all)")
     args = parser.parse_args()
+    chosen = [CONFIGS[i] for i in sorted({0, *map(int, args.configs.split(","))})]
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="adapteval-scale-") as tmp:
         root = Path(tmp)
         suite = root / "suite.yaml"
         suite.write_text(yaml.safe_dump(SUITE, sort_keys=False))
-        times: dict[str, list[float]] = {label: [] for label, *_ in CONFIGS}
+        times: dict[str, list[float]] = {label: [] for label, *_ in chosen}
         stored: dict[str, dict[str, bytes]] = {}
-        busy: dict[str, list[float]] = {label: [] for label, *_ in CONFIGS}
+        busy: dict[str, list[float]] = {label: [] for label, *_ in chosen}
         for r in range(args.repeats):  # configurations interleaved, so load drift hits all
-            for i, (label, _, extra) in enumerate(CONFIGS):
+            for i, (label, _, extra, nodes) in enumerate(chosen):
                 out = root / f"out-{r}-{i}"
-                times[label].append(run_once(suite, out, extra))
+                with running_cluster(nodes) as (join, env):
+                    times[label].append(run_once(suite, out, extra + join, env))
                 stored.setdefault(label, predictions(out))
                 busy[label].append(in_cells(out))
                 print(f"  {label}: {times[label][-1]:.1f} s", file=sys.stderr, flush=True)
@@ -126,7 +174,7 @@ def main() -> None:
               f"{load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at the end")
         print(f"{'configuration':30} {'wall s':>8} {'in cells s':>11} {'busy':>5}  "
               "stored predictions vs the reference")
-        for label, workers, _ in CONFIGS:
+        for label, workers, *_ in chosen:
             cells_s = statistics.median(busy[label])
             print(f"{label:30} {median[label]:8.1f} {cells_s:11.1f} "
                   f"{cells_s / (workers * median[label]):5.2f}  "
@@ -135,6 +183,8 @@ def main() -> None:
               "wall): the rest is start-up, imports, model loads, encodes and waiting)")
         print(f"{'efficiency T1 / (2 x T2)':30} {'T1 s':>8} {'T2 s':>8} {'efficiency':>11}")
         for name, one, two in PAIRS:
+            if CONFIGS[one][0] not in median or CONFIGS[two][0] not in median:
+                continue
             t1, t2 = median[CONFIGS[one][0]], median[CONFIGS[two][0]]
             print(f"{name:30} {t1:8.1f} {t2:8.1f} {t1 / (2 * t2):11.2f}")
 

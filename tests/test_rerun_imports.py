@@ -1,8 +1,11 @@
 """Reading the store does not load the models: a rerun that finds every cell stored, and
 `adapteval results` and `adapteval report`, import none of torch, transformers,
-onnxruntime or peft (seconds of imports each), whatever kinds of model the suite has;
-`adapteval results STORE` not even scikit-learn, scipy or matplotlib (the metrics' point
-values and replicates are numpy formulas, checked against scikit-learn elsewhere)."""
+onnxruntime or peft (seconds of imports each), whatever kinds of model the suite has
+(text encoders, ONNX, a GGUF causal LM, EfficientNet-Lite, the text and image baselines);
+a rerun and `results` of the suite not scikit-learn, scipy's statistics or matplotlib
+either (the tasks' splits and the cells' scores are read back from the cache folder),
+and `adapteval results STORE` not even scipy (the metrics' point values and replicates
+are numpy formulas, checked against scikit-learn elsewhere)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import adapteval
 pytestmark = pytest.mark.slow
 
 HEAVY = ("torch", "transformers", "onnxruntime", "peft")
-COMPUTE = ("sklearn", "scipy", "matplotlib")  # what fitting and plotting need, reading not
+COMPUTE = ("sklearn", "scipy", "scipy.stats", "matplotlib")  # fitting and plotting, not reading
 
 # The CLI app run in this fresh interpreter, then the heavy libraries it left loaded.
 IN_PROCESS = f"""
@@ -35,16 +38,20 @@ print("HEAVY " + json.dumps({{"code": code, "loaded": loaded}}), file=sys.stderr
 
 
 def suite(out) -> dict:
-    """Each model kind (hf, onnx, a causal LM from GGUF, the baselines) on one small task,
-    with a shortlist ranked first and analyses stored on the cells."""
+    """Each model kind (hf, onnx, a causal LM from GGUF, EfficientNet-Lite, the text and
+    image baselines) on a small text task and a small image task, with a shortlist
+    ranked first and analyses stored on the cells."""
     return {
         "name": "rerun-imports",
         "models": ["all-MiniLM-L6-v2",
                    {"source": "paraphrase-MiniLM-L3-v2-onnx", "name": "L3-onnx",
                     "tokenizer": "all-MiniLM-L6-v2"},
-                   {"source": "SmolLM2-135M-Instruct", "name": "SmolLM2", "tasks": ["yelp"]}],
-        "baselines": ["majority", "tfidf"],
-        "tasks": [{"name": "yelp", "bundled": "sentiment-yelp", "max_train": 40, "max_test": 20}],
+                   {"source": "SmolLM2-135M-Instruct", "name": "SmolLM2", "tasks": ["yelp"]},
+                   "efficientnet-lite0"],
+        "baselines": ["majority", "tfidf", "pixels"],
+        "tasks": [{"name": "yelp", "bundled": "sentiment-yelp", "max_train": 40, "max_test": 20},
+                  {"name": "fmnist", "bundled": "fashion-mnist", "max_train": 30,
+                   "max_test": 20}],
         "strategies": [{"name": "zeroshot", "models": ["SmolLM2"], "chat": "false"}, "probe",
                        {"name": "kshot", "samples_per_label": 2, "n_experiments": 1}],
         "seeds": [0],
@@ -52,7 +59,7 @@ def suite(out) -> dict:
         "shortlist": 1,
         "analyses": [{"name": "calibration"},
                      {"name": "robustness", "strategies": ["probe"], "max_items": 10,
-                      "perturbations": ["typos"]}],
+                      "perturbations": ["typos"], "tasks": ["yelp"]}],
         "criteria": ["accuracy >= 0.5 on every task"],
         "bootstrap": {"n_resamples": 100},
         "output_dir": str(out),
@@ -74,7 +81,8 @@ def finished(tmp_path_factory, one_torch_thread):
     path = folder / "suite.yaml"
     path.write_text(yaml.safe_dump(suite(folder / "store")))
     results = adapteval.run(path)
-    assert {r.model for r in results.rows} >= {"SmolLM2", "tfidf", "majority"}
+    assert {r.model for r in results.rows} >= {"SmolLM2", "tfidf", "majority",
+                                               "efficientnet-lite0", "pixels"}
     return path, len(results.rows)
 
 
@@ -83,7 +91,9 @@ def test_a_rerun_that_finds_everything_stored_loads_no_model(finished):
     proc, seen = cli("run", str(path), cwd=path.parent)
     assert seen["code"] == 0, proc.stderr[-2000:]
     assert f"{n} cells: 0 run, {n} already in the store" in proc.stderr
-    assert [m for m in seen["loaded"] if m in HEAVY] == []
+    # nor scikit-learn to draw the tasks' splits again, nor scipy's statistics (the
+    # criteria's t quantiles come from scipy.special)
+    assert [m for m in seen["loaded"] if m != "scipy"] == []
 
 
 def test_results_loads_no_model(finished):
@@ -91,8 +101,8 @@ def test_results_loads_no_model(finished):
     proc, seen = cli("results", str(path), cwd=path.parent)
     assert seen["code"] == 0, proc.stderr[-2000:]
     assert "L3-onnx" in proc.stdout
-    # the suite's plan draws the tasks' splits again (scikit-learn's train_test_split)
-    assert [m for m in seen["loaded"] if m in HEAVY] == []
+    # the suite's plan reads the tasks' splits as drawn before (no scikit-learn)
+    assert [m for m in seen["loaded"] if m != "scipy"] == []
 
 
 def test_results_of_a_store_folder_load_no_fitting_library(finished):

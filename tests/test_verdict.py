@@ -262,3 +262,35 @@ def test_a_rule_without_a_measurement_fails_and_says_why(tmp_path):
     console = Console(width=200, record=True)
     console.print(verdict_table(v))
     assert "(not measured: no stored result for this model and strategy)" in console.export_text()
+
+
+@pytest.mark.slow
+def test_a_rule_reads_every_listed_entry_of_its_analysis(tmp_path):
+    """Robustness listed twice (text perturbations on the text task, image corruptions on
+    the image task): a rule on its flip rate judges the pixel baseline by the image entry
+    and TF-IDF by the text one; each check's number is that entry's stored flip rate."""
+    spec = {
+        "name": "two-entries", "models": ["tfidf", "pixels"], "baselines": [],
+        "tasks": [{"name": "yelp", "bundled": "sentiment-yelp", "max_train": 200,
+                   "max_test": 60},
+                  {"name": "fmnist", "bundled": "fashion-mnist", "max_train": 200,
+                   "max_test": 60}],
+        "seeds": [0],
+        "analyses": [{"name": "robustness", "tasks": ["yelp"], "perturbations": ["typos"],
+                      "max_items": 30},
+                     {"name": "robustness", "tasks": ["fmnist"],
+                      "corruptions": ["gaussian_noise"], "severities": [5], "max_items": 30}],
+        "criteria": ["robustness.flip_rate <= 1.0 on every task",
+                     "robustness.flip_rate <= 0.2 on task:fmnist"],
+        "output_dir": str(tmp_path / "out"), "bootstrap": {"n_resamples": 100},
+    }
+    v = adapteval.check(spec)
+    stored = {(r.model, r.task): r.result["flip_rate"]
+              for r in adapteval.results(suite_from_dict(spec)).analysis("robustness")}
+    assert set(stored) == {("tfidf", "yelp"), ("pixels", "fmnist")}
+    by = {c.model: c.checks for c in v.candidates}
+    for model, task in stored:
+        every = by[model][0]
+        assert every.value == pytest.approx(stored[(model, task)]) and every.where == task
+        assert every.passed and "not measured" not in every.note
+    assert by["pixels"][1].value == pytest.approx(stored[("pixels", "fmnist")])

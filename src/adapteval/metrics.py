@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -215,10 +216,14 @@ def metrics_for(task_type: str, requested: list[str] | None) -> list[Metric]:
     return [m for m in (METRICS.get(n) for n in names) if m.applies_to(task_type)]
 
 
+@lru_cache(maxsize=8)
 def bootstrap_indices(n: int, n_resamples: int, seed: int) -> Array:
-    """Resample indices (B, n); the same for every cell with the same n and seed."""
+    """Resample indices (B, n); the same for every cell with the same n and seed (drawn
+    once per process for the last few sizes, and read-only)."""
     rng = np.random.default_rng([seed, n])
-    return rng.integers(0, n, size=(n_resamples, n), dtype=np.int64)
+    idx = rng.integers(0, n, size=(n_resamples, n), dtype=np.int64)
+    idx.flags.writeable = False
+    return idx
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from adapteval.contracts.analysis import AnalysisRow
-from adapteval.contracts.strategy import Predictions
+from adapteval.kept_scores import score_rows
 from adapteval.metrics import (
     METRICS,
     Metric,
@@ -23,7 +23,6 @@ from adapteval.metrics import (
     bootstrap_indices,
     interval,
     metrics_for,
-    shared_confusions,
 )
 from adapteval.statistics import (
     NO_FINITE_CI,
@@ -33,7 +32,6 @@ from adapteval.statistics import (
     over_tasks,
     paired_difference,
     reason_of,
-    score_cell,
     tie_groups,
 )
 from adapteval.store import CellRow
@@ -51,9 +49,6 @@ if TYPE_CHECKING:
 
 PROMPTING_REFERENCE = "zeroshot"
 """The strategy a model's own prompting gain is measured over (``over: prompting``)."""
-
-
-
 
 class Results:
     """Scored cells of one suite (or of a whole store)."""
@@ -134,6 +129,10 @@ class Results:
     def transfer_matrix(self) -> list[TransferMatrix]:
         """Domain transfer matrices from stored ``transfer`` results: one per model,
         strategy and task group (or domain task), mean over seeds with bootstrap CIs."""
+        return list(self._transfer_matrices)
+
+    @cached_property
+    def _transfer_matrices(self) -> list[TransferMatrix]:
         return transfer_matrices(self.analysis("transfer"), self.bootstrap)
 
     def transfer_summary(self) -> pd.DataFrame:
@@ -163,19 +162,8 @@ class Results:
     @cached_property
     def scored(self) -> dict[str, dict[str, Scored]]:
         """key -> metric name -> Scored (``statistics.Undefined``, with its reason, where the
-        metric has no value on the cell)."""
-        out: dict[str, dict[str, Scored]] = {}
-        for r in self.rows:
-            p = Predictions.from_bytes(r.predictions, r.info)
-            n = len(p.y_true)
-            k = len(r.classes) if r.classes else None
-            with shared_confusions():
-                out[r.key] = {
-                    m.name: score_cell(m, y_true=p.y_true, y_pred=p.y_pred, proba=p.proba,
-                                       n_classes=k, idx=self.resamples(n))
-                    for m in self.metrics_of(r.task_type)
-                }
-        return out
+        metric has no value on the cell); kept across reads (:mod:`adapteval.kept_scores`)."""
+        return score_rows(self.rows, self.metrics_of, self.resamples, self.bootstrap)
 
     def _sorted(self, frame: pd.DataFrame) -> pd.DataFrame:
         for col, order in self._order.items():

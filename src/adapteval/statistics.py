@@ -13,6 +13,7 @@ never averaged into a defined number nor put into a tie group.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -202,3 +203,15 @@ def tie_groups(
         leader = name
         groups[name] = group
     return groups
+
+
+def t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Student's t interval of the mean of ``values`` (the point itself for one value)."""
+    from scipy.special import stdtrit  # the t quantile, without scipy.stats' import
+
+    m = float(values.mean())
+    if len(values) < 2:
+        return m, m
+    half = stdtrit(len(values) - 1, 0.5 + confidence / 2) * values.std(ddof=1) / math.sqrt(
+        len(values))
+    return m - float(half), m + float(half)

@@ -53,7 +53,7 @@ from adapteval.analyses.cost import busy_note
 from adapteval.core.errors import ConfigError
 from adapteval.metrics import METRICS, interval
 from adapteval.plan.criteria import Rule
-from adapteval.statistics import over_tasks
+from adapteval.statistics import over_tasks, t_interval
 
 if TYPE_CHECKING:
     from adapteval.plan import Plan
@@ -84,17 +84,6 @@ class Measure:
         """Why the statistic has no value (None when it has one)."""
         return self.undefined.get("mean" if statistic == "mean" else "ci") or (
             None if math.isfinite(self.stat(statistic)) else "no value")
-
-
-def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    from scipy import stats
-
-    m = float(values.mean())
-    if len(values) < 2:
-        return m, m
-    half = stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(
-        len(values))
-    return m - float(half), m + float(half)
 
 
 class Measurer:
@@ -130,10 +119,15 @@ class Measurer:
                   ) -> Measure | None:
         a = rule.analysis
         assert a is not None
-        config = a.config()
-        rows = [r for r in self.results.analyses
-                if r.name == a.name and r.config == config and r.model == model
+        mine = [r for r in self.results.analyses
+                if r.name == a.name and r.model == model
                 and (task is None or r.task == task) and (strategy is None or r.strategy == strategy)]
+        rows = []  # from the first listed entry of the analysis that measured these cells
+        for entry in rule.entries or (a,):
+            config = entry.config()
+            rows = [r for r in mine if r.config == config]
+            if rows:
+                break
         values, cis = [], []
         for r in rows:
             v = type(a).scalars(r.result).get(rule.metric)
@@ -150,7 +144,7 @@ class Measurer:
             lo, hi = np.mean(cis, axis=0)
             note = f"CI: the analysis' own {rule.metric}_ci"
         elif len(arr) > 1:
-            lo, hi = _t_interval(arr, self.conf)
+            lo, hi = t_interval(arr, self.conf)
             note = "CI: t-interval over seeds"
         else:
             lo = hi = float(arr[0])

@@ -3,6 +3,9 @@ uncompressed level is the cell itself, and a rerun reuses the levels it has enco
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -11,11 +14,13 @@ from adapteval.core.errors import ConfigError
 from adapteval.models.compress import (
     Level,
     compressed,
-    linear_sparsity,
+    int8_share,
     merge_adapters,
     parameter_counts,
     state_dict_bytes,
+    weight_sparsity,
 )
+from adapteval.models.efficientnet import pooled
 from adapteval.models.hf import HFEncoder
 from adapteval.suite.specs import ModelSpec
 
@@ -40,7 +45,7 @@ def test_global_magnitude_pruning_reaches_the_requested_sparsity(tiny, amount):
     pruned = compressed(tiny.model, Level("magnitude", amount))
     zeros, total = zeros_in_linear_weights(pruned)
     assert zeros / total == pytest.approx(amount, abs=1 / total)
-    assert linear_sparsity(pruned) == pytest.approx(zeros / total)
+    assert weight_sparsity(pruned) == pytest.approx(zeros / total)
     assert not any(n.endswith(("_orig", "_mask")) for n in pruned.state_dict())  # permanent
     # global, not per layer: the smallest weights go wherever they are
     per_layer = [float((m.weight == 0).float().mean()) for n, m in pruned.named_modules()
@@ -225,3 +230,65 @@ def test_fairness_along_the_curve_starts_at_the_cells_own_fairness(domains_csv, 
     assert "swap flips" in text and "group gap" in text and "magnitude 70%" in text
     html = write_report(res, tmp_path / "report.html").read_text()
     assert "Robustness and fairness along the curve" in html and "EO diff." in html
+
+
+def test_pruning_a_convolutional_network_prunes_its_convolutions_not_its_unused_head(
+        one_torch_thread):
+    """EfficientNet-Lite0's features pass through convolutions only: magnitude pruning
+    zeroes the requested share of their weights (counted here), leaves the ImageNet
+    classifier the features never reach untouched, and changes the features."""
+    from adapteval.models.efficientnet import EfficientNetLite
+    from adapteval.models.kinds import load_model, resolve_model
+
+    ref = resolve_model(ModelSpec(source="efficientnet-lite0"), Path.cwd(), where="test")
+    lite: EfficientNetLite = load_model(ref)
+    pruned = compressed(lite.model, Level("magnitude", 0.5))
+    convs = [m.weight for m in pruned.modules() if isinstance(m, torch.nn.Conv2d)]
+    zeros, total = sum(int((w == 0).sum()) for w in convs), sum(w.numel() for w in convs)
+    assert zeros / total == pytest.approx(0.5, abs=1e-3)
+    assert weight_sparsity(pruned) == pytest.approx(0.5, abs=1e-3)
+    assert torch.equal(pruned._fc.weight, lite.model._fc.weight)
+    assert int8_share(lite.model) == 0.0  # dynamic int8 would convert none of them
+    x = torch.from_numpy(lite.preprocess([np.full((28, 28, 3), 128, np.uint8)]))
+    with torch.inference_mode():
+        assert not torch.allclose(pooled(pruned, x), pooled(lite.model, x))
+
+
+def test_pruning_gpt2_reaches_its_conv1d_layers(tiny_gpt2):
+    """GPT-2's attention and MLP weights live in transformers' Conv1D, not Linear."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_gpt2)
+    pruned = compressed(model, Level("magnitude", 0.4))
+    conv1d = [m.weight for m in pruned.modules() if type(m).__name__ == "Conv1D"]
+    assert conv1d
+    zeros = sum(int((w == 0).sum()) for w in conv1d)
+    assert zeros / sum(w.numel() for w in conv1d) > 0.2
+    assert weight_sparsity(pruned) == pytest.approx(0.4, abs=1e-3)
+
+
+def test_int8_on_a_convolutional_model_is_left_out_or_refused(tmp_path):
+    from adapteval.models.compress import int8_share as share
+    from adapteval.models.compress import sweep
+    from adapteval.plan import build_plan
+    from adapteval.suite.schema import Suite
+
+    def plan_with(compression: dict):
+        return build_plan(Suite.model_validate({
+            "name": "c", "models": ["efficientnet-lite0"], "baselines": [],
+            "tasks": [{"name": "d", "bundled": "digits", "max_train": 40, "max_test": 20}],
+            "strategies": ["probe"], "seeds": [0], "output_dir": str(tmp_path / "out"),
+            "analyses": [{"name": "compression", **compression}]}))
+
+    (analysis,) = plan_with({"magnitude": [0.0, 0.5]}).analyses
+    p = analysis.params
+    assert p.int8  # the default: asked for every model
+    # ... but a model without Linear layers in its features (int8_share 0, checked above
+    # for Lite0) gets no int8 level; one with them does
+    assert share(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1))) == 0.0
+    assert [lv.label for lv in sweep(p.magnitude, p.drop_layers, False)] == [
+        "magnitude 0%", "magnitude 50%"]
+    assert [lv.label for lv in sweep(p.magnitude, p.drop_layers, True)][-1] == "int8"
+    with pytest.raises(ConfigError, match="int8 dynamic quantization converts Linear layers, "
+                       "and 'efficientnet-lite0' \\(efficientnet-lite\\) computes its features"):
+        plan_with({"magnitude": [0.5], "int8": True})

@@ -1,8 +1,9 @@
-"""A Ray cluster of two nodes on this machine's loopback, one CPU each, for tests.
+"""A Ray cluster of two nodes (or ``--nodes N``) on this machine's loopback, one CPU
+each, for tests and ``benchmarks/scale.py``.
 
-    python -m tests.execution.ray_nodes FOLDER
+    python -m tests.execution.ray_nodes FOLDER [--nodes N]
 
-prints the cluster's address, runs until its standard input closes, then stops both
+prints the cluster's address, runs until its standard input closes, then stops the
 nodes. Run it with the environment of :func:`env`: everything stays on 127.0.0.1, under
 FOLDER, with no dashboard and no usage stats.
 """
@@ -38,11 +39,13 @@ def main() -> None:
     from ray.cluster_utils import Cluster
 
     folder = Path(sys.argv[1])
+    nodes = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == "--nodes" else 2
     node = {"num_cpus": 1, "node_ip_address": "127.0.0.1",
             "object_store_memory": 100 * 1024**2}
     cluster = Cluster(initialize_head=True, head_node_args={
         **node, "include_dashboard": False, "temp_dir": str(folder / "ray")})
-    cluster.add_node(**node)
+    for _ in range(nodes - 1):
+        cluster.add_node(**node)
     print(cluster.address, flush=True)
     sys.stdin.read()
     cluster.shutdown()

@@ -110,3 +110,17 @@ def test_bad_ensembles_are_one_line_config_errors(tmp_path, ensembles, message):
         adapteval.run(suite(tmp_path / "out", ensembles=ensembles))
     assert "\n" not in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_reports_count_stored_cells_and_ensemble_combinations_apart(run, tmp_path):
+    """12 stored cells (L3, TF-IDF and the majority baseline x probe and k-shot x 2 seeds);
+    the 4 ensemble rows are combinations of them, not cells that ran."""
+    from adapteval.report import write_report
+
+    res, stored = run
+    assert len(stored) == 12 and len(res.rows) == 16
+    md = write_report(res, tmp_path / "r.md", fmt="md").read_text()
+    assert "12 cells (+4 ensemble combinations), seeds 0, 1" in md
+    html = write_report(res, tmp_path / "r.html").read_text()
+    assert "<p>12 cells (+4 ensemble combinations) ·" in html

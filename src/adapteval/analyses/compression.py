@@ -62,11 +62,14 @@ from adapteval.core.plugin import IMAGE, UNIT, Number, Params
 from adapteval.features import Embedder
 from adapteval.metrics import Metric, metrics_for
 from adapteval.models.compress import (
+    CONVOLUTIONAL,
     Level,
     compressed,
-    linear_sparsity,
+    int8_share,
     parameter_counts,
     state_dict_bytes,
+    sweep,
+    weight_sparsity,
 )
 from adapteval.models.kinds import MODEL_KINDS
 from adapteval.perturbations.registry import list_perturbations, perturb_texts
@@ -85,7 +88,8 @@ class CompressionParams(Params):
         description="fractions of Linear weights pruned (global, by magnitude)",
     )
     drop_layers: list[int] = Field(default_factory=list, description="top layers removed")
-    int8: bool = Field(default=True, description="dynamic int8 quantization of Linear layers")
+    int8: bool = Field(default=True, description="dynamic int8 quantization of Linear layers "
+                       "(by default left out for convolutional models: EfficientNet-Lite)")
     robustness: bool = Field(default=False, description="flip rate under perturbations per level")
     fairness: bool = Field(default=False, description="gender-swap flips and group gaps per level")
     perturbations: list[str] = Field(default_factory=lambda: ["typos", "drop_words"],
@@ -114,14 +118,6 @@ class CompressionParams(Params):
             raise ValueError(f"unknown perturbation {unknown[0]!r}; use "
                              f"{', '.join(list_perturbations())}")
         return value
-
-
-def levels_of(params: CompressionParams) -> list[Level]:
-    """The sweep, uncompressed level first."""
-    out = [Level("magnitude", 0.0)]
-    out += [Level("magnitude", a) for a in params.magnitude if a > 0]
-    out += [Level("drop_layers", float(n)) for n in params.drop_layers]
-    return out + ([Level("int8", 0.0)] if params.int8 else [])
 
 
 def primary_metric(cell: Cell, plan: Plan | None) -> Metric:
@@ -283,6 +279,7 @@ def curve_summary(levels: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+
 @ANALYSES.register
 class Compression(Analysis):
     name = "compression"
@@ -309,9 +306,19 @@ class Compression(Analysis):
 
     def check(self, plan: Plan, *, where: str) -> None:
         p: CompressionParams = self.params  # type: ignore[assignment]
+        mine = [ref for ref in plan.models if self.models is None or ref.label in self.models]
+        if p.int8 and "int8" in p.model_fields_set:  # by default int8 skips such models
+            for ref in mine:
+                if ref.kind in CONVOLUTIONAL:
+                    raise ConfigError(
+                        f"int8 dynamic quantization converts Linear layers, and {ref.label!r} "
+                        f"({ref.kind}) computes its features with convolutions only: the level "
+                        "would measure nothing", where=f"{where}.int8", value=True,
+                        fix="set int8: false (magnitude levels prune its convolutions), or "
+                            "list the models it applies to under models:")
         if not p.drop_layers:
             return
-        for ref in plan.models:
+        for ref in mine:
             if not MODEL_KINDS.get(ref.kind).torch_weights or ref.folder is None:
                 continue
             n = json.loads((ref.folder / "config.json").read_text()).get("num_hidden_layers")
@@ -330,13 +337,13 @@ class Compression(Analysis):
         base = metric_value(metric, ctx.predictions, k)
         frozen = cell.strategy.frozen
         base_module = ctx.model.model if frozen else ctx.predictor.model.encoder
-        levels = levels_of(p)
+        levels = sweep(p.magnitude, p.drop_layers, p.int8 and int8_share(base_module) > 0)
         out = []
         for i, level in enumerate(levels):
             ctx.step(f"compression: {level.label}", i, len(levels))
             module = compressed(base_module, level)
             entry: dict[str, Any] = {**level.config(), "label": level.label,
-                                     "sparsity": linear_sparsity(module)}
+                                     "sparsity": weight_sparsity(module)}
             if level.is_identity:
                 predictor, preds = ctx.predictor, ctx.predictions
             elif frozen:

@@ -225,7 +225,7 @@ def digest(rows: dg.Rows) -> dict[str, Any] | None:
 COST_FIELDS = ("params", "disk_mb", "latency_ms_p50", "latency_ms_p95", "throughput_per_s",
                "peak_memory_mb")
 COST_COLUMNS = (("model", None), ("strategy", None), ("params", ",.0f"), ("disk MB", ".1f"),
-                ("p50 ms", ".2f"), ("p95 ms", ".2f"), ("texts/s", ".1f"), ("peak MB", ".1f"),
+                ("p50 ms", ".2f"), ("p95 ms", ".2f"), ("items/s", ".1f"), ("peak MB", ".1f"),
                 ("adapt s/cell", ".2f"), ("cells", "d"))
 COST_KEYS = ("model", "strategy", "params", "disk_mb", "latency_ms_p50", "latency_ms_p95",
              "throughput_per_s", "peak_memory_mb", "adapt_s_mean", "cells")

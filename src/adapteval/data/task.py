@@ -9,6 +9,7 @@ split is drawn. The task fingerprint hashes the data and every setting that chan
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 
 from adapteval.core.errors import DataError
 from adapteval.core.keys import item_key
+from adapteval.core.memo import Memo, code_stamp, digest
 from adapteval.core.plugin import IMAGE, TEXT, TEXT_PAIR
 from adapteval.data import bundled
 from adapteval.data.labels import as_text, encode_labels, name_classes
@@ -182,21 +184,48 @@ def _stratify(y: np.ndarray, enabled: bool) -> np.ndarray | None:
     return y if counts.min() >= 2 else None
 
 
-def _split(idx, y, test_size, seed, stratified):
+SPLITS = Memo("splits", keep=5_000)
+"""Drawn splits by a digest of what draws them: a rerun reads them without importing
+scikit-learn (a second and a half)."""
+
+
+def _drawn(what: str, idx: np.ndarray, strat: np.ndarray | None, size: float | int,
+           seed: int, **split_args: Any) -> list[np.ndarray]:
+    """``train_test_split(idx, stratify=strat, random_state=seed, ...)``, kept in SPLITS."""
+    key = None
+    if strat is None or strat.dtype != object:
+        s = np.ascontiguousarray(strat) if strat is not None else None
+        key = digest(what, code_stamp("adapteval.data.task", libraries=("scikit-learn",)),
+                     idx.dtype.str, np.ascontiguousarray(idx).tobytes(),
+                     "-" if s is None else s.dtype.str, b"" if s is None else s.tobytes(),
+                     repr(size), str(seed))
+        kept = SPLITS.get(key)
+        if kept is not None:
+            try:
+                with np.load(io.BytesIO(kept), allow_pickle=False) as z:
+                    return [z[f"a{i}"] for i in range(len(z.files))]
+            except (OSError, ValueError, KeyError):
+                pass
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(
-        idx, test_size=test_size, random_state=seed, stratify=_stratify(y[idx], stratified)
-    )
+    parts = train_test_split(idx, random_state=seed, stratify=strat, **split_args)
+    if key is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **{f"a{i}": a for i, a in enumerate(parts)})
+        SPLITS.put(key, buf.getvalue())
+    return parts
+
+
+def _split(idx, y, test_size, seed, stratified):
+    return _drawn("split", idx, _stratify(y[idx], stratified), test_size, seed,
+                  test_size=test_size)
 
 
 def _subsample(idx, y, n, seed, stratified):
-    from sklearn.model_selection import train_test_split
-
     strat = _stratify(y[idx], stratified)
     if strat is not None and n < len(np.unique(strat)):
         strat = None
-    kept, _ = train_test_split(idx, train_size=n, random_state=seed, stratify=strat)
+    kept, _ = _drawn("subsample", idx, strat, n, seed, train_size=n)
     return kept
 
 

@@ -2,16 +2,22 @@
 
 Every transform works on a copy: the loaded encoder (shared by all cells of a model) and a
 fine-tuned task model are never changed. ``compressed(module, level)`` is the one entry
-point; ``linear_sparsity`` counts the zeros the transforms leave in Linear weights.
+point; ``weight_sparsity`` counts the zeros the transforms leave in the prunable weights.
 
-- ``magnitude``: global unstructured L1 pruning of every Linear weight of the transformer
+The prunable weights are those the model's features are computed with: every Linear,
+convolution (1-d and 2-d, and the GPT-2 family's ``Conv1D``) outside the parts the
+features never pass through (a BERT pooler, EfficientNet's ImageNet classifier ``_fc``).
+
+- ``magnitude``: global unstructured L1 pruning of every prunable weight
   (``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``), made permanent;
   ``amount`` is the fraction of those weights set to zero.
 - ``drop_layers``: the top ``amount`` transformer layers removed (structured; smaller and
   faster, unlike unstructured zeros in dense kernels).
 - ``int8``: dynamic int8 quantization of Linear layers
   (``torch.ao.quantization.quantize_dynamic``); weights stored as int8, activations
-  quantized on the fly.
+  quantized on the fly. It leaves convolutions in float: ``int8_share`` says which share
+  of the prunable weights it covers (none for a convolutional network such as
+  EfficientNet-Lite, which the compression analysis therefore refuses it for).
 
 Attention-head pruning is not offered: transformers 5 removed ``prune_heads``.
 """
@@ -27,7 +33,9 @@ if TYPE_CHECKING:
     import torch
 
 Method = Literal["magnitude", "drop_layers", "int8"]
-SKIPPED = ("pooler.",)  # computed by BERT-style encoders, unused by pooled-token heads
+UNUSED = frozenset({"pooler", "_fc"})
+"""Module names whose weights no feature passes through: a BERT-style encoder's pooler
+(pooled-token heads do not read it), EfficientNet's ImageNet classifier."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,33 @@ class Level:
         return {"method": self.method, "amount": self.amount}
 
 
-def prunable_linears(model: torch.nn.Module) -> list[tuple[str, torch.nn.Linear]]:
-    """The Linear layers whose weights pruning and sparsity are about (not the pooler)."""
+CONVOLUTIONAL = frozenset({"efficientnet-lite"})
+"""Model kinds whose features use no Linear layer (int8 would convert none of them)."""
+
+
+def sweep(magnitude: list[float], drop_layers: list[int], int8: bool) -> list[Level]:
+    """The levels of a sweep, uncompressed first (int8: only for a model whose features
+    pass through Linear layers, ``int8_share`` > 0, the only ones it converts)."""
+    out = [Level("magnitude", 0.0)]
+    out += [Level("magnitude", a) for a in magnitude if a > 0]
+    out += [Level("drop_layers", float(n)) for n in drop_layers]
+    return out + ([Level("int8", 0.0)] if int8 else [])
+
+def _unused(name: str) -> bool:
+    return bool(UNUSED.intersection(name.split(".")))
+
+
+def _prunable(module: torch.nn.Module) -> bool:
     import torch
 
-    return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, torch.nn.Linear) and not n.startswith(SKIPPED)]
+    return (isinstance(module, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d))
+            or (type(module).__name__ == "Conv1D"  # transformers' GPT-2 layer
+                and isinstance(getattr(module, "weight", None), torch.nn.Parameter)))
+
+
+def prunable_layers(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
+    """The layers whose weights pruning and sparsity are about (see the module docstring)."""
+    return [(n, m) for n, m in model.named_modules() if _prunable(m) and not _unused(n)]
 
 
 def merge_adapters(model: torch.nn.Module) -> torch.nn.Module:
@@ -78,15 +107,25 @@ def merge_adapters(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def magnitude_prune(model: torch.nn.Module, amount: float) -> torch.nn.Module:
-    """Zero the ``amount`` fraction of smallest-magnitude Linear weights, over all layers
+    """Zero the ``amount`` fraction of smallest-magnitude prunable weights, over all layers
     at once (global), in place; the pruning is made permanent (no masks left)."""
+    import torch
     from torch.nn.utils import prune
 
-    targets = [(m, "weight") for _, m in prunable_linears(model)]
+    targets = [(m, "weight") for _, m in prunable_layers(model)]
     if amount > 0 and targets:
+        # pruning flattens the weights with views: channels-last ones are made
+        # contiguous first, and put back in their layout afterwards
+        last = {id(m) for m, _ in targets if m.weight.dim() == 4 and not m.weight.is_contiguous()
+                and m.weight.is_contiguous(memory_format=torch.channels_last)}
+        for m, _ in targets:
+            m.weight.data = m.weight.data.contiguous()
         prune.global_unstructured(targets, pruning_method=prune.L1Unstructured, amount=amount)
         for module, name in targets:
             prune.remove(module, name)
+            if id(module) in last:
+                module.weight.data = module.weight.data.contiguous(
+                    memory_format=torch.channels_last)
     return model
 
 
@@ -139,28 +178,38 @@ def compressed(model: torch.nn.Module, level: Level) -> torch.nn.Module:
     return out.eval()
 
 
-def linear_weights(model: torch.nn.Module) -> list[torch.Tensor]:
-    """Float weights of the (possibly quantized) Linear layers outside the pooler."""
-    import torch
+def prunable_weights(model: torch.nn.Module) -> list[torch.Tensor]:
+    """Float weights of the prunable layers, int8 Linear layers dequantized."""
     from torch.ao.nn.quantized.dynamic import Linear as QLinear
 
     out = []
     for name, m in model.named_modules():
-        if name.startswith(SKIPPED):
+        if _unused(name):
             continue
         if isinstance(m, QLinear):
             out.append(m.weight().dequantize())
-        elif isinstance(m, torch.nn.Linear):
+        elif _prunable(m):
             out.append(m.weight.detach())
     return out
 
 
-def linear_sparsity(model: torch.nn.Module) -> float:
-    """Share of exact zeros among the Linear weights (what pruning targets)."""
-    weights = linear_weights(model)
+def weight_sparsity(model: torch.nn.Module) -> float:
+    """Share of exact zeros among the prunable weights (what pruning targets)."""
+    weights = prunable_weights(model)
     total = sum(w.numel() for w in weights)
     zeros = sum(int((w == 0).sum()) for w in weights)
     return zeros / total if total else 0.0
+
+
+def int8_share(model: torch.nn.Module) -> float:
+    """Share of the prunable weights that dynamic int8 quantization converts (those of
+    Linear layers)."""
+    import torch
+
+    layers = prunable_layers(model)
+    total = sum(m.weight.numel() for _, m in layers)
+    linear = sum(m.weight.numel() for _, m in layers if isinstance(m, torch.nn.Linear))
+    return linear / total if total else 0.0
 
 
 def parameter_counts(model: torch.nn.Module) -> tuple[int, int]:

@@ -17,7 +17,6 @@ import contextlib
 import copy
 import io
 import pickle
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import torch
 from adapteval.core.devices import Placement, resolve_placement
 from adapteval.core.errors import ModelLoadError
 from adapteval.models.image_body import ImageBody
-from adapteval.models.images import ImageEncoder, LitePreprocess
+from adapteval.models.images import ImageEncoder, LitePreprocess, variant_of
 from adapteval.suite.specs import ModelSpec
 
 VARIANTS = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260,
@@ -36,13 +35,6 @@ LORA_TARGETS = ["_expand_conv", "_project_conv", "_conv_head"]
 """The 1x1 (pointwise) convolutions of every block and of the head: where an
 EfficientNet-Lite holds most of its weights, and where a low-rank update of a 1x1
 convolution is exactly a low-rank update of a per-pixel linear map."""
-_NAME = re.compile(r"efficientnet-lite[0-4]")
-
-
-def variant_of(path: Path) -> str | None:
-    """The variant a weight file's name says (``efficientnet-lite0-57934424.pth``)."""
-    found = _NAME.match(path.name)
-    return found.group(0) if found else None
 
 
 def build(variant: str) -> Any:
@@ -109,7 +101,9 @@ class EfficientNetLite(ImageEncoder):
                     fix=f"give the state dict of an {variant} (or the file of another variant)",
                 )
             net.load_state_dict(state, strict=True)
-        self.model = net.to(self.device, self.dtype).eval()
+        # channels-last: oneDNN's faster convolutions on CPU (1.4x here), same numbers
+        # up to float rounding
+        self.model = net.to(self.device, self.dtype).to(memory_format=torch.channels_last).eval()
         self.dim = int(net._fc.in_features)
         self.preprocess = LitePreprocess(VARIANTS[variant])
         self.pooling = None
@@ -119,7 +113,7 @@ class EfficientNetLite(ImageEncoder):
 
     def classify(self, pixels: Any) -> Any:
         """The ImageNet logits of the pretrained head (1000 classes)."""
-        return self.model(pixels)
+        return self.model(pixels.contiguous(memory_format=torch.channels_last))
 
     def trainable_body(self) -> Any:
         """A fresh trainable copy of the network without its classifier (the frozen
@@ -128,8 +122,10 @@ class EfficientNetLite(ImageEncoder):
 
 
 def pooled(net: Any, pixels: Any) -> Any:
-    """Spatial mean of the last feature map (what the classifier reads)."""
-    return net.extract_features(pixels).mean(dim=(2, 3))
+    """Spatial mean of the last feature map (what the classifier reads), computed in
+    channels-last layout."""
+    return net.extract_features(pixels.contiguous(memory_format=torch.channels_last)).mean(
+        dim=(2, 3))
 
 
 def _mismatch(expected: dict[str, Any], given: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -27,6 +27,7 @@ from adapteval.core.plugin import IMAGE
 from adapteval.models.catalog import CATALOG, lookup
 from adapteval.models.fingerprint import fingerprint_files, folder_fingerprint
 from adapteval.models.hf import is_hub_id, resolve_model_dir, weight_format
+from adapteval.models.images import variant_of
 from adapteval.models.kind import MODEL_KINDS, TorchKind
 from adapteval.models.ref import ModelRef
 from adapteval.suite.specs import ModelSpec
@@ -84,8 +85,6 @@ class EfficientNetLiteKind(ImageKind):
                    "(efficientnet-lite0/1/2) or an efficientnet-lite<N>*.pth state dict")
 
     def resolve(self, spec: ModelSpec, base_dir: Path, *, where: str) -> ModelRef:
-        from adapteval.models.efficientnet import variant_of
-
         placement = self.placement(spec, where=where)
         _refuse_text_options(spec, "an EfficientNet-Lite model", where)
         if spec.allow_pickle:

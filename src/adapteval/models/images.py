@@ -10,9 +10,11 @@ resizing do not starve the model; the order of the output rows is the order of t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,6 +82,15 @@ class LitePreprocess:
         pixels = (stack.astype(np.float32) - np.float32(self.mean)) / np.float32(self.std)
         return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
 
+
+LITE_NAME = re.compile(r"efficientnet-lite[0-4]")
+
+
+def variant_of(path: Path) -> str | None:
+    """The EfficientNet-Lite variant a weight file's name says
+    (``efficientnet-lite0-57934424.pth``)."""
+    found = LITE_NAME.match(path.name)
+    return found.group(0) if found else None
 
 def freeze_batch_norm(module: Any) -> None:
     """Put ``module``'s batch norm layers in eval mode: they normalise with the pretrained

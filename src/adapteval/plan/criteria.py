@@ -50,6 +50,7 @@ class Rule:
     analysis: Analysis | None = None
     qualified: bool = False  # written as ANALYSIS.metric
     number: Number = Number()  # the number's range and direction
+    entries: tuple[Analysis, ...] = ()  # every listed entry of that analysis, in suite order
 
     @property
     def text(self) -> str:
@@ -134,6 +135,8 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
     suite = plan.suite
     task_names = [t.name for t in plan.tasks]
     source, metric, analysis, number = _source(spec, plan, where)
+    # an analysis listed several times (text and image robustness) measures with each
+    entries = tuple(a for a in plan.analyses if analysis is not None and a.name == analysis.name)
     across = metric in ACROSS_TASKS or source == "model_analysis"
     scope = spec.scope
     if across and scope not in (None, "all"):
@@ -151,7 +154,8 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
         if source == "metric" and not METRICS.get(metric).applies_to(plan.task(name).type):
             raise ConfigError(f"metric {metric!r} does not apply to {plan.task(name).type} "
                               f"task {name!r}", where=where, fix="pick a metric of its type")
-        if analysis is not None and analysis.tasks is not None and name not in analysis.tasks:
+        if analysis is not None and all(a.tasks is not None and name not in a.tasks
+                                        for a in entries):
             raise ConfigError(f"analysis {analysis.name!r} does not run on task {name!r}",
                               where=where, fix=f"add {name} to the analysis' tasks")
     strategies = [s.name for s in plan.strategies]
@@ -159,8 +163,8 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
         if spec.strategy not in strategies:
             raise ConfigError(f"unknown strategy {spec.strategy!r}", where=f"{where}.strategy",
                               fix=f"use one of: {', '.join(strategies)}")
-        if analysis is not None and analysis.strategies is not None \
-                and spec.strategy not in analysis.strategies:
+        if analysis is not None and all(a.strategies is not None
+                                        and spec.strategy not in a.strategies for a in entries):
             raise ConfigError(f"analysis {analysis.name!r} does not run on {spec.strategy!r}",
                               where=where, fix=f"add {spec.strategy} to the analysis' strategies")
     if metric in PER_TASK_AGGREGATES and spec.statistic != "mean":
@@ -182,7 +186,7 @@ def _resolve(spec: CriterionSpec, plan: Plan, *, where: str) -> Rule:
             fix="use a threshold inside the range (fractions, not percents: 0.85 or 85%)",
         )
     return Rule(metric, spec.op, spec.threshold, scope, spec.statistic, spec.strategy, source,
-                analysis, qualified="." in spec.metric, number=number)
+                analysis, qualified="." in spec.metric, number=number, entries=entries)
 
 
 def _primary_number(plan: Plan) -> Number:

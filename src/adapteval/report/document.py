@@ -23,6 +23,7 @@ from adapteval.presentation.learning import learning_data
 from adapteval.presentation.provenance import cell_provenance
 from adapteval.presentation.records import clean, records, result_data
 from adapteval.results import Results
+from adapteval.summaries.ensembles import ensemble_label
 
 
 def analysis_sections(results: Results) -> list[Section]:
@@ -68,6 +69,8 @@ def provenance(results: Results, suite_file: str | None, source: str) -> dict[st
         t["fingerprints"].add(r.task_fingerprint)
         t["n_test"].add(int(r.info.get("n_test", 0)))
     created = [r.created_at for r in rows]
+    combined = {ensemble_label(e) for e in results.ensembles}
+    n_combined = sum(results.labels[r.key].model in combined for r in rows)
 
     def stamp(t: float) -> str:
         return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds")
@@ -82,7 +85,9 @@ def provenance(results: Results, suite_file: str | None, source: str) -> dict[st
         "cells_from": stamp(min(created)) if created else None,
         "cells_to": stamp(max(created)) if created else None,
         "seeds": sorted({results.labels[r.key].seed for r in rows}),
-        "n_cells": len(rows),
+        # stored cells (learning-curve points included), not the ensembles combined from them
+        "n_cells": len(rows) - n_combined + len(results.curve_rows),
+        "n_ensemble_cells": n_combined,
         "n_analyses": len(results.analyses),
         "bootstrap": {"n_resamples": results.bootstrap.n_resamples,
                       "confidence": results.bootstrap.confidence,

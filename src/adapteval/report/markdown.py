@@ -57,7 +57,10 @@ def md_cell(c: Cell) -> str:
 def render(doc: dict[str, Any]) -> str:
     p = doc["provenance"]
     out = [f"## {esc(doc['title'])}", "",
-           f"{p['n_cells']} cells, seeds {', '.join(map(str, p['seeds']))}, "
+           f"{p['n_cells']} cells"
+           + (f" (+{p['n_ensemble_cells']} ensemble combinations)"
+              if p.get("n_ensemble_cells") else "")
+           + f", seeds {', '.join(map(str, p['seeds']))}, "
            f"{round(p['bootstrap']['confidence'] * 100)}% bootstrap CIs over test items; "
            f"adapteval {esc(p['adapteval_version'])}.", ""]
     by_part = placed(every_section(doc))

@@ -5,7 +5,7 @@ the report are."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapteval.contracts.section import Cell, SectionTable, columns
 from adapteval.presentation.ladder import climbing, ladder_table
@@ -78,11 +78,21 @@ def verdict_table(results: Results) -> SectionTable | None:
                              wrap=("failed rules",)),
                      caption=f"Verdict ({_rules(v)}; `adapteval check` exits 0 / 3 on it)")
     for c in v.candidates:
-        failed = [k.rule for k in c.checks if not k.passed]
+        failed = [_failed(k) for k in c.checks if not k.passed]
         t.add(c.model, c.strategy,
               Cell("acceptable", status="good") if c.acceptable
               else Cell("not acceptable", status="bad"), "; ".join(failed) or "—")
     return t
+
+
+def _failed(check: Any) -> str:
+    """A failed rule, with why when it failed for want of a number: never measured for
+    this candidate, or measured without a value (``n/a`` and the reason)."""
+    if check.value is None and check.note.startswith("not measured"):
+        return f"{check.rule} (not measured)"
+    if check.undefined:
+        return f"{check.rule} (n/a: {check.undefined.split(': ', 1)[-1]})"
+    return check.rule
 
 
 def _rules(v) -> str:
