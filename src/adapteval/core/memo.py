@@ -68,11 +68,13 @@ class Memo:
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=TIMEOUT_S)
-        try:
-            conn.execute("CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, value BLOB)")
-        except sqlite3.Error:
-            conn.close()
-            raise
+        if create:  # a reader writes nothing (a read-only cache folder still reads)
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, "
+                             "value BLOB)")
+            except sqlite3.Error:
+                conn.close()
+                raise
         return conn
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
