@@ -81,13 +81,13 @@ def score_rows(rows: list[CellRow], metrics_of: Callable[[str], list[Metric]],
                ) -> dict[str, dict[str, Scored]]:
     """key -> metric name -> Scored for ``rows``: kept scores where they are, the others
     computed (``metrics_of(task_type)``, ``resamples(n)``) and kept."""
-    keys = {r.key: _score_key(r, metrics_of(r.task_type), bootstrap) for r in rows}
+    metrics_by = {r.key: metrics_of(r.task_type) for r in rows}
+    keys = {r.key: _score_key(r, metrics_by[r.key], bootstrap) for r in rows}
     kept = SCORES.get_many(k for k in keys.values() if k is not None)
     out: dict[str, dict[str, Scored]] = {}
     new: dict[str, bytes] = {}
     for r in rows:
-        metrics = metrics_of(r.task_type)
-        key = keys[r.key]
+        metrics, key = metrics_by[r.key], keys[r.key]
         found = _unpack(kept[key], metrics) if key in kept else None
         if found is not None:
             out[r.key] = found

@@ -19,30 +19,19 @@ import hashlib
 import json
 import os
 import tempfile
-from functools import cache
-from importlib import metadata, util
 from pathlib import Path
 from typing import Any
 
-from adapteval._version import __version__
 from adapteval.contracts.section import PlotSpec
+from adapteval.core.memo import code_stamp
 from adapteval.core.paths import cache_root
 
 KEEP = 2000  # SVGs kept (a few MB); the least recently written go first
 
 
-@cache
 def _code_stamp() -> str:
-    source = b""
-    for name in ("adapteval.report.plots", "adapteval.report.image_plots",
-                 "adapteval.report.curve_plots"):
-        spec = util.find_spec(name)
-        source += Path(spec.origin).read_bytes() if spec and spec.origin else b""
-    try:
-        mpl = metadata.version("matplotlib")
-    except metadata.PackageNotFoundError:
-        mpl = "none"
-    return hashlib.sha256(source + f"|{__version__}|{mpl}".encode()).hexdigest()
+    return code_stamp("adapteval.report.plots", "adapteval.report.image_plots",
+                      "adapteval.report.curve_plots", libraries=("matplotlib",))
 
 
 def _key(spec: PlotSpec) -> str | None:
