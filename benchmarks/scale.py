@@ -29,14 +29,14 @@ drawn splits are known, as after any first run on a machine, and the cell scores
 there are not. Without it a configuration's start would depend on what the runs before it
 left in the user's cache (a joined cluster's driver, with its own HOME, would hash the
 weights again while the others read them: about 3 s of serial start-up more).
+
 efficiency = T1 / (2 x T2) for each executor, with T1 and T2 its own one- and two-worker
 times (and, for Ray, against the local one-process time too). The last row is the
 machine's own limit for two single-threaded workers: two runs of a whole suite side by
 side finish in T_pair instead of T1 (two cores sharing caches and memory, the start-up
 paid twice at once), so no executor can beat T1 / T_pair; each efficiency is also given
-as a share of it. Every configuration runs
-one torch thread per worker, so the stored predictions must equal the reference's byte
-for byte; the table says so.
+as a share of it. Every configuration runs one torch thread per worker, so the stored
+predictions must equal the reference's byte for byte; the table says so.
 
     HF_HUB_OFFLINE=1 nice -n 5 .venv/bin/python benchmarks/scale.py [--repeats 1] \
         [--configs 0,4,5] [--seeds 2]
@@ -194,6 +194,8 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(map(str, range(len(CONFIGS)))),
                         help="which rows to run, by index (0 = the reference; default: all)")
     args = parser.parse_args()
+    if args.seeds < 1 or args.repeats < 1:
+        parser.error("--seeds and --repeats take a whole number of at least 1")
     try:
         chosen = [CONFIGS[i] for i in sorted({0, *map(int, args.configs.split(","))})]
     except (ValueError, IndexError):
