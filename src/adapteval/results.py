@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 PROMPTING_REFERENCE = "zeroshot"
 """The strategy a model's own prompting gain is measured over (``over: prompting``)."""
 
+
 class Results:
     """Scored cells of one suite (or of a whole store)."""
 

@@ -223,8 +223,6 @@ def test_minilm_fine_tuned_on_yelp_knows_sentiment(minilm_path, tmp_path):
     assert out.info["total_params"] > 22_000_000
 
 
-
-
 @pytest.mark.slow
 def test_sigkill_mid_training_then_resume_equals_an_uninterrupted_run(tiny_bert, tmp_path):
     suite = {

@@ -109,7 +109,6 @@ def test_an_unknown_parameter_in_the_space_is_refused(tmp_path):
         build_plan(suite)
 
 
-
 class RecordingFineTune(FineTune):
     """The real fine-tune, remembering the rows its early stopping validates on."""
 

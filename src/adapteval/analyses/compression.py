@@ -279,7 +279,6 @@ def curve_summary(levels: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-
 @ANALYSES.register
 class Compression(Analysis):
     name = "compression"

@@ -274,8 +274,6 @@ class Transfer(Analysis):
         return out
 
 
-
-
 def digest(rows: dg.Rows) -> dict[str, Any] | None:
     """Per model and strategy, the source x target accuracy matrix (mean over seeds)."""
     matrices = []

@@ -81,7 +81,6 @@ class LineReporter(Reporter):
         self._print(message)
 
 
-
 class RichReporter(Reporter):
     """Two bars: cells over the whole run, and the batches/steps of the current stage."""
 

@@ -109,8 +109,6 @@ def encode_labels(raw: pd.Series, declared: str, where: str, splits: pd.Series):
     return kind, tuple(classes), codes
 
 
-
-
 def name_classes(classes: tuple[str, ...] | None, names: dict[str, str], kind: str,
                  where: str) -> tuple[str, ...]:
     """The classes with the names a suite gives them (``class_names: {0: T-shirt}``);

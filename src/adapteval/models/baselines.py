@@ -67,7 +67,6 @@ class TfidfBaseline:
         return Ridge(alpha=1.0) if regression else LogisticRegression(C=10.0, max_iter=2000)
 
 
-
 PIXEL_SIDE = 16
 
 

@@ -73,6 +73,7 @@ def sweep(magnitude: list[float], drop_layers: list[int], int8: bool) -> list[Le
     out += [Level("drop_layers", float(n)) for n in drop_layers]
     return out + ([Level("int8", 0.0)] if int8 else [])
 
+
 def _unused(name: str) -> bool:
     return bool(UNUSED.intersection(name.split(".")))
 

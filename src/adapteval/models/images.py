@@ -92,6 +92,7 @@ def variant_of(path: Path) -> str | None:
     found = LITE_NAME.match(path.name)
     return found.group(0) if found else None
 
+
 def freeze_batch_norm(module: Any) -> None:
     """Put ``module``'s batch norm layers in eval mode: they normalise with the pretrained
     running statistics and do not update them. Image bodies call it whenever they are set

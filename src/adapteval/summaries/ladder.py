@@ -42,6 +42,7 @@ def ladder_rungs(results: Any) -> dict[str, float]:
             out[label] = float(rung)
     return out
 
+
 def ladder_frame(results: Any) -> pd.DataFrame:
     """Per model and task, the strategies on the customizability ladder in rung order
     (zeroshot, icl, kshot, probe, lora, finetune: ``Strategy.rung``; a model's ladder
@@ -99,6 +100,7 @@ def ladder_frame(results: Any) -> pd.DataFrame:
             recs.append(rec)
     frame = pd.DataFrame(recs, columns=LADDER_COLUMNS)
     return frame.astype({"rung": float, "n_seeds": int}) if recs else frame
+
 
 def _gain(results: Any, mine: dict[int, Scored], ref_seeds: dict[int, str] | None,
                  name: str, missing: str
