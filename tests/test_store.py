@@ -29,6 +29,54 @@ def _writer(path: str, start: int, stop: int) -> None:
     store.close()
 
 
+def _opener(base: str, rounds: int, barrier, errors) -> None:
+    from adapteval.features import EmbeddingCache
+    for r in range(rounds):
+        barrier.wait(60)
+        try:
+            ResultStore(f"{base}/{r}").close()
+            EmbeddingCache(f"{base}/{r}").close()
+        except Exception as exc:  # reported to the test, which names it
+            errors.put(f"round {r}: {exc}")
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
+    """Workers of one run open the same new files at once. Switching a new file to WAL
+    (and its first tables) used to fail at once with "database is locked" in a few
+    rounds in a hundred: SQLite skips its busy wait where waiting could deadlock."""
+    ctx = mp.get_context("spawn")
+    n, rounds = 4, 60
+    barrier, errors = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_opener, args=(str(tmp_path), rounds, barrier, errors))
+             for _ in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0
+    failed = []
+    while not errors.empty():
+        failed.append(errors.get())
+    assert failed == []
+    for r in range(rounds):
+        store = ResultStore(tmp_path / str(r))
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        store.close()
+
+
+def test_a_store_another_process_keeps_locked_says_so_not_damaged(tmp_path, monkeypatch):
+    ResultStore(tmp_path).close()
+    holder = sqlite3.connect(tmp_path / "results.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another run in the middle of a long write
+    monkeypatch.setattr("adapteval.core.sqlite.TIMEOUT_S", 0.3)
+    with pytest.raises(StoreError) as err:
+        ResultStore(tmp_path)
+    holder.execute("ROLLBACK")
+    assert "stayed locked by another process" in str(err.value)
+    assert "another output_dir" in str(err.value) and "damaged" not in str(err.value)
+
+
 @pytest.mark.slow
 def test_two_processes_writing_overlapping_cells_lose_and_duplicate_nothing(tmp_path):
     path = str(tmp_path / "results.sqlite")

@@ -31,10 +31,11 @@ class EmbeddingCache:
         p = Path(path)
         self.path = sqlite_file(p, EMBEDDINGS_FILE)
         self.conn = connect(self.path)
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "
-            "PRIMARY KEY (model, text)) WITHOUT ROWID"
-        )
+        with transaction(self.conn):
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS emb (model TEXT, text BLOB, vec BLOB, "
+                "PRIMARY KEY (model, text)) WITHOUT ROWID"
+            )
 
     def get(self, model_key: str, hashes: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

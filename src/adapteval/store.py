@@ -26,7 +26,7 @@ from typing import Any
 from adapteval.contracts.analysis import AnalysisRow
 from adapteval.core.errors import StoreError
 from adapteval.core.paths import sqlite_file
-from adapteval.core.sqlite import connect, transaction
+from adapteval.core.sqlite import connect, locked_error, transaction
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.sqlite"
@@ -72,37 +72,38 @@ class ResultStore:
                     )
         self.conn = connect(self.path)
         try:
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            self.conn.execute(
-                """CREATE TABLE IF NOT EXISTS cells (
-                key TEXT PRIMARY KEY, suite TEXT, model TEXT, task TEXT, strategy TEXT,
-                seed INTEGER, model_fingerprint TEXT, task_fingerprint TEXT,
-                strategy_config TEXT, task_type TEXT, classes TEXT, version TEXT,
-                created_at REAL, duration_s REAL, info TEXT, predictions BLOB,
-                provenance TEXT)"""
-            )
-            self._add_missing_columns()
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS rank_scores (key TEXT PRIMARY KEY, model TEXT, "
-                "task TEXT, estimator TEXT, score REAL, seconds REAL, created_at REAL)"
-            )
-            self.conn.execute(
-                """CREATE TABLE IF NOT EXISTS analyses (
-                key TEXT PRIMARY KEY, cell_key TEXT, name TEXT, model TEXT, task TEXT,
-                strategy TEXT, seed INTEGER, config TEXT, result TEXT, version TEXT,
-                created_at REAL, duration_s REAL)"""
-            )
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, host TEXT, "
-                "pid INTEGER, expires REAL)"
-            )
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            with transaction(self.conn):  # tables of a new file made by one writer
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                self.conn.execute(
+                    """CREATE TABLE IF NOT EXISTS cells (
+                    key TEXT PRIMARY KEY, suite TEXT, model TEXT, task TEXT, strategy TEXT,
+                    seed INTEGER, model_fingerprint TEXT, task_fingerprint TEXT,
+                    strategy_config TEXT, task_type TEXT, classes TEXT, version TEXT,
+                    created_at REAL, duration_s REAL, info TEXT, predictions BLOB,
+                    provenance TEXT)"""
+                )
+                self._add_missing_columns()
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS rank_scores (key TEXT PRIMARY KEY, model TEXT, "
+                    "task TEXT, estimator TEXT, score REAL, seconds REAL, created_at REAL)"
+                )
+                self.conn.execute(
+                    """CREATE TABLE IF NOT EXISTS analyses (
+                    key TEXT PRIMARY KEY, cell_key TEXT, name TEXT, model TEXT, task TEXT,
+                    strategy TEXT, seed INTEGER, config TEXT, result TEXT, version TEXT,
+                    created_at REAL, duration_s REAL)"""
+                )
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, host TEXT, "
+                    "pid INTEGER, expires REAL)"
+                )
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
+            raise locked_error(exc, self.path) or StoreError(
                 f"store is damaged ({exc})", where=str(self.path),
                 fix="move the file away; finished cells in it cannot be read",
             ) from None
