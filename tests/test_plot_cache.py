@@ -5,8 +5,10 @@ that is not a drawing is never put in a report."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -26,19 +28,34 @@ def bars(value: float) -> PlotSpec:
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTEVAL_CACHE", str(tmp_path))
-    return tmp_path / "plots"
+    return tmp_path / "plots.sqlite"
+
+
+def kept(cache: Path) -> int:
+    with closing(sqlite3.connect(cache)) as db:
+        return db.execute("SELECT COUNT(*) FROM kept").fetchone()[0]
 
 
 def test_a_figure_drawn_once_is_read_back_and_a_changed_one_drawn_again(cache):
     (first,) = drawn([bars(0.81)])
     assert first[1].startswith("<svg") and "yelp" in first[1]
-    assert len(list(cache.glob("*.svg"))) == 1
+    assert kept(cache) == 1
     (again,) = drawn([bars(0.81)])
     assert str(again[1]) == str(first[1])
-    assert len(list(cache.glob("*.svg"))) == 1
+    assert kept(cache) == 1
     (changed,) = drawn([bars(0.62)])
-    assert len(list(cache.glob("*.svg"))) == 2
+    assert kept(cache) == 2
     assert str(changed[1]) != str(first[1])
+
+
+def test_past_keep_figures_the_oldest_go(cache, monkeypatch):
+    monkeypatch.setattr(plot_cache.KEPT, "keep", 2)
+    keys = [plot_cache.read(bars(v))[0] for v in (0.1, 0.2, 0.3)]
+    for key in keys:
+        plot_cache.write(key, "<svg>figure</svg>")
+    assert kept(cache) == 2
+    assert plot_cache.read(bars(0.1))[1] is None
+    assert plot_cache.read(bars(0.3))[1] == "<svg>figure</svg>"
 
 
 def test_a_kind_the_report_does_not_draw_stays_undrawn(cache):
@@ -50,7 +67,7 @@ def test_a_kept_file_that_is_not_a_drawing_is_drawn_over(cache):
     spec = bars(0.5)
     drawn([spec])
     key, _ = plot_cache.read(spec)
-    (cache / f"{key}.svg").write_text("<svg><script>alert(1)</script></svg>")
+    plot_cache.KEPT.put(key, b"<svg><script>alert(1)</script></svg>")
     ((_, image),) = drawn([spec])
     assert "<script" not in image and "yelp" in image
 

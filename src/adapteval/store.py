@@ -103,6 +103,7 @@ class ResultStore:
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
         except sqlite3.DatabaseError as exc:
+            self.conn.close()
             raise locked_error(exc, self.path) or StoreError(
                 f"store is damaged ({exc})", where=str(self.path),
                 fix="move the file away; finished cells in it cannot be read",

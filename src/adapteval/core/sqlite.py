@@ -30,11 +30,14 @@ def connect(path: Path) -> sqlite3.Connection:
             "output_dir is a file, not a folder", where=str(path.parent),
             fix="point output_dir at a folder (it is created if missing)",
         ) from None
+    conn = None
     try:
         conn = sqlite3.connect(path, timeout=TIMEOUT_S, isolation_level=None)
         retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
         raise locked_error(exc, path) or StoreError(
             f"cannot open store ({exc})", where=str(path),
             fix="point output_dir at a folder for adapteval results, or delete the broken file",

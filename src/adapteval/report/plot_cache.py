@@ -8,25 +8,21 @@ covers everything its drawing reads: the plot's kind, title and data (plain data
 serialised canonically), the source of ``report.plots`` and ``report.image_plots`` (style
 and figure code), and the versions of adapteval and matplotlib. Anything that changes a
 figure changes its key, so a kept SVG is exactly what drawing again would give, up to the
-random ids matplotlib gives its clip paths. The files live in ``$ADAPTEVAL_CACHE/plots`` (default
-``~/.cache/adapteval/plots``), written atomically; the oldest go once there are more than
-``KEEP``. A cache that cannot be read or written only costs the drawing.
+random ids matplotlib gives its clip paths. They are kept in ``$ADAPTEVAL_CACHE/plots.sqlite``
+(default ``~/.cache/adapteval``; ``core.memo.Memo``), the oldest going once there are more
+than ``KEEP``. A cache that cannot be read or written only costs the drawing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
 
 from adapteval.contracts.section import PlotSpec
-from adapteval.core.memo import code_stamp
-from adapteval.core.paths import cache_root
+from adapteval.core.memo import Memo, code_stamp
 
-KEEP = 2000  # SVGs kept (a few MB); the least recently written go first
+KEEP = 2000  # SVGs kept (a few MB); the oldest written go first
+KEPT = Memo("plots", keep=KEEP)
 
 
 def _code_stamp() -> str:
@@ -43,19 +39,16 @@ def _key(spec: PlotSpec) -> str | None:
     return hashlib.sha256(f"{_code_stamp()}|{data}".encode()).hexdigest()
 
 
-def folder() -> Path:
-    return cache_root() / "plots"
-
-
 def read(spec: PlotSpec) -> tuple[str | None, str | None]:
     """``(key, svg)``: the kept drawing of ``spec`` (``""``: a kind the report does not
     draw as a figure), or ``(key, None)`` when none is kept."""
     key = _key(spec)
     if key is None:
         return None, None
+    kept = KEPT.get(key)
     try:
-        text = (folder() / f"{key}.svg").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = None if kept is None else kept.decode("utf-8")
+    except UnicodeDecodeError:
         return key, None
     if text and (not text.startswith("<svg") or "<script" in text.lower()):  # not ours
         return key, None
@@ -63,30 +56,6 @@ def read(spec: PlotSpec) -> tuple[str | None, str | None]:
 
 
 def write(key: str | None, svg: str) -> None:
-    """Keep ``svg`` under ``key`` (atomically; failures ignored)."""
-    if key is None:
-        return
-    root = folder()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(svg)
-        os.replace(tmp, root / f"{key}.svg")
-        _prune(root)
-    except OSError:
-        return
-
-
-def _prune(root: Path) -> None:
-    files = list(root.glob("*.svg"))
-    if len(files) <= KEEP:
-        return
-    by_age: list[tuple[float, Any]] = []
-    for f in files:
-        try:
-            by_age.append((f.stat().st_mtime, f))
-        except OSError:
-            continue
-    for _, f in sorted(by_age)[: len(by_age) - KEEP]:
-        f.unlink(missing_ok=True)
+    """Keep ``svg`` under ``key`` (failures ignored)."""
+    if key is not None:
+        KEPT.put(key, svg.encode("utf-8"))
