@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import torch
 from adapteval.core.errors import ConfigError, ModelLoadError
 from adapteval.data.task import load_task
 from adapteval.models.catalog import lookup
-from adapteval.models.causal import CausalLM, converted_folder, find_gguf
+from adapteval.models.causal import CausalLM, converted_folder, find_gguf, publish
 from adapteval.models.kinds import kind_of, load_model, resolve_model
 from adapteval.strategies import CellContext
 from adapteval.strategies.finetune import FineTune
@@ -166,3 +167,23 @@ def test_lora_on_smollm2_trains_only_adapters_and_head(smollm2, yelp):
     # the base weights are untouched: the served LM still scores as before
     before = smollm2.encode(TEXTS[:1])
     np.testing.assert_array_equal(before, smollm2.encode(TEXTS[:1]))
+
+
+def test_two_workers_converting_the_same_file_both_end_with_one_folder(tmp_path):
+    """Workers of one run may convert the same GGUF file at once; the second to finish
+    keeps the first one's folder instead of failing on the rename."""
+    def converted(name: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.safetensors").write_text(name)
+        return folder
+
+    target = tmp_path / "converted"
+    publish(converted(".converting-a"), target)
+    assert (target / "model.safetensors").read_text() == ".converting-a"
+    publish(converted(".converting-b"), target)
+    assert (target / "model.safetensors").read_text() == ".converting-a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["converted"]
+    (tmp_path / "taken").write_text("a file where the folder should go")
+    with pytest.raises(OSError):
+        publish(converted(".converting-c"), tmp_path / "taken")

@@ -106,14 +106,22 @@ def converted_folder(file: Path, fingerprint: str | None = None) -> Path:
             {"gguf": file.name, "fingerprint": fingerprint,
              "note": "dequantized from GGUF by transformers; not bit-identical to the hub's "
                      "float weights"}, indent=1))
-        if target.exists():  # another process converted it meanwhile
-            shutil.rmtree(tmp)
-        else:
-            tmp.rename(target)
+        publish(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def publish(tmp: Path, target: Path) -> None:
+    """Move the finished folder ``tmp`` to ``target`` in one rename. When another process
+    (a second worker converting the same file) got there first, theirs is kept."""
+    try:
+        tmp.rename(target)
+    except OSError:
+        if not any(target.glob("*.safetensors")):
+            raise
+        shutil.rmtree(tmp)
 
 
 class CausalLM(HFEncoder):
