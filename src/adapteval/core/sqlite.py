@@ -47,7 +47,7 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def locked_error(exc: sqlite3.Error, path: Path) -> StoreError | None:
     """The error for a file another process kept locked past the timeout, else None."""
-    if "locked" not in str(exc) and "busy" not in str(exc):
+    if not _is_locked(exc):
         return None
     return StoreError(
         f"store stayed locked by another process for {TIMEOUT_S:.0f} s ({exc})",
@@ -66,11 +66,14 @@ def retry_locked(step: Callable[[], object]) -> None:
             step()
             return
         except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+            if not _is_locked(exc) or time.monotonic() > deadline:
                 raise
         time.sleep(pause * (0.5 + random.random()))
         pause = min(pause * 2, 0.25)
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @contextmanager
